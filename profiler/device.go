@@ -1,0 +1,146 @@
+package profiler
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/gomlx/gomlx/backends"
+	_ "github.com/gomlx/gomlx/backends/simplego" // the "cpu" device
+)
+
+// Device kinds.
+const (
+	KindCPU  = "cpu"
+	KindCUDA = "cuda"
+)
+
+// Device is an opened device: a GoMLX backend and which of its devices runs
+// the graphs.
+type Device struct {
+	Name    string // as the user wrote it: "cpu", "cuda:0"
+	Kind    string // KindCPU or KindCUDA
+	Index   int    // device number within the backend
+	Backend backends.Backend
+	// Hardware is the GPU's or CPU's name, e.g. "NVIDIA H100 80GB HBM3".
+	Hardware string
+	// Plugin is the PJRT plugin path (CUDA only) and PluginVersion its PJRT API version.
+	Plugin, PluginVersion string
+}
+
+// DeviceOptions say how to reach devices.
+type DeviceOptions struct {
+	// Plugin is an explicit CUDA PJRT plugin path (flag --plugin or
+	// $NVITPROF_PJRT_PLUGIN); empty means search the standard places.
+	Plugin string
+}
+
+// ParseDevice splits a device name into its kind and index: "cpu" is
+// (cpu, 0), "cuda:2" is (cuda, 2), "cuda" is (cuda, 0).
+func ParseDevice(name string) (kind string, index int, err error) {
+	kind, num, hasNum := strings.Cut(strings.ToLower(strings.TrimSpace(name)), ":")
+	switch kind {
+	case KindCPU:
+		if hasNum && num != "0" {
+			return "", 0, fmt.Errorf("unknown device %q: the cpu device has no index (use \"cpu\")", name)
+		}
+		return KindCPU, 0, nil
+	case KindCUDA, "gpu":
+		if !hasNum {
+			return KindCUDA, 0, nil
+		}
+		i, err := strconv.Atoi(num)
+		if err != nil || i < 0 {
+			return "", 0, fmt.Errorf("unknown device %q: want cuda:N with N a GPU number", name)
+		}
+		return KindCUDA, i, nil
+	}
+	return "", 0, fmt.Errorf("unknown device %q: want cpu or cuda:N", name)
+}
+
+// ParseDevices splits a comma-separated device list ("cuda:0,cuda:1"),
+// refusing duplicates.
+func ParseDevices(list string) ([]string, error) {
+	var names []string
+	seen := map[string]bool{}
+	for _, n := range strings.Split(list, ",") {
+		kind, idx, err := ParseDevice(n)
+		if err != nil {
+			return nil, err
+		}
+		canon := kind
+		if kind == KindCUDA {
+			canon = fmt.Sprintf("%s:%d", kind, idx)
+		}
+		if seen[canon] {
+			return nil, fmt.Errorf("device %s listed twice", canon)
+		}
+		seen[canon] = true
+		names = append(names, canon)
+	}
+	return names, nil
+}
+
+// OpenDevice opens the named device. Nothing is downloaded: a missing CUDA
+// plugin is an error that says where nvitprof looked and how to install one.
+func OpenDevice(name string, opts DeviceOptions) (*Device, error) {
+	kind, idx, err := ParseDevice(name)
+	if err != nil {
+		return nil, err
+	}
+	if kind == KindCPU {
+		b, err := newBackend("go")
+		if err != nil {
+			return nil, fmt.Errorf("open cpu: %w", err)
+		}
+		return &Device{Name: KindCPU, Kind: KindCPU, Backend: b,
+			Hardware: fmt.Sprintf("%s/%s, %d cores (GoMLX pure-Go backend)", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}, nil
+	}
+	plugin, err := FindCUDAPlugin(opts.Plugin)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	b, err := openXLA(plugin)
+	if err != nil {
+		return nil, fmt.Errorf("open %s with plugin %s: %w", name, plugin, err)
+	}
+	if n := b.NumDevices(); idx >= n {
+		b.Finalize()
+		return nil, fmt.Errorf("open %s: the CUDA plugin sees %d GPU(s) (cuda:0..cuda:%d)", name, n, n-1)
+	}
+	d := &Device{Name: fmt.Sprintf("cuda:%d", idx), Kind: KindCUDA, Index: idx, Backend: b, Plugin: plugin}
+	d.Hardware = gpuName(b.DeviceDescription(backends.DeviceNum(idx)))
+	d.PluginVersion = pluginVersion(b)
+	return d, nil
+}
+
+// Close releases the backend.
+func (d *Device) Close() {
+	if d != nil && d.Backend != nil {
+		d.Backend.Finalize()
+	}
+}
+
+// newBackend creates a GoMLX backend, turning the panics some constructors
+// raise on bad configurations into errors.
+func newBackend(config string) (b backends.Backend, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("backend %q: %v", config, r)
+		}
+	}()
+	return backends.NewWithConfig(config)
+}
+
+// gpuName picks the device name out of a PJRT device description, whose
+// format varies by plugin version; it falls back to the whole description.
+func gpuName(desc string) string {
+	for _, line := range strings.Split(desc, "\n") {
+		if i := strings.Index(line, "NVIDIA"); i >= 0 {
+			name := strings.TrimSpace(line[i:])
+			return strings.TrimRight(strings.SplitN(name, "\"", 2)[0], " ,)")
+		}
+	}
+	return strings.TrimSpace(desc)
+}
