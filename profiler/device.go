@@ -144,3 +144,11 @@ func gpuName(desc string) string {
 	}
 	return strings.TrimSpace(desc)
 }
+
+// HardwareOf names device i of d's backend (all GPUs the plugin sees).
+func (d *Device) HardwareOf(i int) string {
+	if d.Kind != KindCUDA {
+		return d.Hardware
+	}
+	return gpuName(d.Backend.DeviceDescription(backends.DeviceNum(i)))
+}
