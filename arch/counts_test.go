@@ -34,12 +34,12 @@ func TestParamsMatchTimm(t *testing.T) {
 // DeiT-T derived module by module, as timm lays the model out.
 func TestParamsDeiTTinyByModule(t *testing.T) {
 	const e, mlp, tokens = 192, 768, 197
-	patchEmbed := 3*16*16*e + e                  // Conv2d(3, 192, 16, 16) with bias
-	clsToken, posEmbed := e, tokens*e            // [1,1,192], [1,197,192]
-	norm := 2 * e                                // weight + bias
-	qkv := e*3*e + 3*e                           // Linear(192, 576)
-	proj := e*e + e                              // Linear(192, 192)
-	fc1, fc2 := e*mlp+mlp, mlp*e+e               // Linear(192, 768), Linear(768, 192)
+	patchEmbed := 3*16*16*e + e                   // Conv2d(3, 192, 16, 16) with bias
+	clsToken, posEmbed := e, tokens*e             // [1,1,192], [1,197,192]
+	norm := 2 * e                                 // weight + bias
+	qkv := e*3*e + 3*e                            // Linear(192, 576)
+	proj := e*e + e                               // Linear(192, 192)
+	fc1, fc2 := e*mlp+mlp, mlp*e+e                // Linear(192, 768), Linear(768, 192)
 	block := norm + qkv + proj + norm + fc1 + fc2 // norm1 attn norm2 mlp
 	head := e*1000 + 1000
 	want := int64(patchEmbed + clsToken + posEmbed + 12*block + norm + head)
