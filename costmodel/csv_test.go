@@ -1,0 +1,83 @@
+package costmodel
+
+import (
+	"bytes"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestCSVRoundTrip(t *testing.T) {
+	rows := testRows()
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	first, _, _ := strings.Cut(buf.String(), "\n")
+	if first != strings.Join(CSVColumns(), ",") {
+		t.Errorf("column line %q", first)
+	}
+	got, err := ReadCSV(&buf, "t.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, rows) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, rows)
+	}
+}
+
+func TestReadHandMadeCSV(t *testing.T) {
+	in := `# measured by hand
+median_ms, kind ,emb,heads,qk,v,mlp
+0.25,attn,768,12,64,64,
+0.313, mlp, 768,,,,3072
+1.5,model,,,,,
+`
+	_, err := ReadCSV(strings.NewReader(in), "hand.csv")
+	if err == nil || err.Error() != "costmodel: hand.csv:5: model row: dim is missing" {
+		t.Fatalf("err = %v", err)
+	}
+	in = strings.Replace(in, "1.5,model,,,,,", "", 1)
+	rows, err := ReadCSV(strings.NewReader(in), "hand.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Row{
+		{Kind: KindAttn, EMB: 768, Heads: 12, QK: 64, V: 64, MedianMS: 0.25},
+		{Kind: KindMLP, EMB: 768, MLP: 3072, MedianMS: 0.313},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("got %+v\nwant %+v", rows, want)
+	}
+	// A model row's emb comes from its dim when the column is empty.
+	rows, err = ReadCSV(strings.NewReader("kind,median_ms,dim\nmodel,2,\"{\"\"EMB\"\":8,\"\"head\"\":[1],\"\"QK\"\":[8],\"\"V\"\":[8],\"\"MLP\"\":[16]}\"\n"), "m.csv")
+	if err != nil || len(rows) != 1 || rows[0].EMB != 8 {
+		t.Errorf("model row: %+v, %v", rows, err)
+	}
+}
+
+func TestReadCSVMalformed(t *testing.T) {
+	for _, tc := range []struct {
+		name, input, want string
+	}{
+		{"empty", "", "costmodel: x.csv: empty CSV: want a line of column names (kind,name,emb,"},
+		{"unknown column", "kind,median_ms,latency\n", `costmodel: x.csv:1: unknown column "latency"`},
+		{"duplicate column", "kind,median_ms,kind\n", `costmodel: x.csv:1: column "kind" appears twice`},
+		{"missing median", "kind,emb\nmlp,8\n", `costmodel: x.csv:1: missing column "median_ms"`},
+		{"bad number", "kind,emb,mlp,median_ms\nmlp,8,16,fast\n", `costmodel: x.csv:2: column median_ms: "fast" is not a number`},
+		{"bad integer", "kind,emb,mlp,median_ms\nmlp,8,16.5,1\n", `costmodel: x.csv:2: column mlp: "16.5" is not an integer`},
+		{"bad bool", "kind,emb,mlp,median_ms,noisy\nmlp,8,16,1,maybe\n", `x.csv:2: column noisy: "maybe" is not true or false`},
+		{"NaN", "kind,emb,mlp,median_ms\nmlp,8,16,NaN\n", "x.csv:2: median_ms must be a non-negative number, got NaN"},
+		{"negative", "kind,emb,mlp,median_ms\nmlp,8,16,-2\n", "x.csv:2: median_ms must be a non-negative number, got -2"},
+		{"unknown kind", "kind,emb,median_ms\nconv,8,1\n", `x.csv:2: unknown kind "conv"`},
+		{"ragged", "kind,emb,mlp,median_ms\nmlp,8,16\n", "costmodel: x.csv:2: wrong number of fields"},
+		{"bad dim", "kind,median_ms,dim\nmodel,1,{}x\n", "x.csv:2: column dim: trailing data after the JSON object"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ReadCSV(strings.NewReader(tc.input), "x.csv")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

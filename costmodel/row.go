@@ -1,0 +1,184 @@
+package costmodel
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/nvitprof/nvitprof/arch"
+)
+
+// Kind is what a row measured.
+type Kind string
+
+// The kinds of rows.
+const (
+	KindAttn  Kind = "attn"  // one attention sub-block (LayerNorm, QKV, attention, projection, residual): emb, heads, qk, v
+	KindMLP   Kind = "mlp"   // one MLP sub-block (LayerNorm, fc1, GELU, fc2, residual): emb, mlp
+	KindBlock Kind = "block" // one whole transformer block: emb, heads, qk, v, mlp
+	KindRest  Kind = "rest"  // everything outside the blocks (patch embedding, tokens, final norm, heads): emb
+	KindModel Kind = "model" // a whole model: dim (and name)
+)
+
+// Kinds lists the kinds in the order tables are usually written.
+func Kinds() []Kind { return []Kind{KindAttn, KindMLP, KindBlock, KindRest, KindModel} }
+
+// Row is one measured configuration. Which dimensions apply depends on Kind;
+// the others are zero. Table-wide settings (batch, tokens, dtype, device) are
+// in the Header.
+type Row struct {
+	Kind Kind   `json:"kind"`
+	Name string `json:"name,omitempty"` // a label, e.g. the model's name; not part of the key
+
+	EMB   int       `json:"emb"`             // residual width
+	Heads int       `json:"heads,omitempty"` // attention heads (attn, block; 0 in a block: no attention)
+	QK    int       `json:"qk,omitempty"`    // query/key width per head
+	V     int       `json:"v,omitempty"`     // value width per head
+	MLP   int       `json:"mlp,omitempty"`   // MLP hidden width (mlp, block; 0 in a block: no MLP)
+	Dim   *arch.Dim `json:"dim,omitempty"`   // model rows: NViT's architecture description
+
+	MedianMS float64 `json:"median_ms"`       // median latency of one configuration, ms
+	SpreadMS float64 `json:"spread_ms"`       // interquartile range of the samples, ms
+	Samples  int     `json:"samples"`         // timed samples behind the median (0: unknown, e.g. imported)
+	Noisy    bool    `json:"noisy,omitempty"` // spread above the header's noise threshold
+	MACs     int64   `json:"macs"`            // multiply-accumulates of one execution (whole batch)
+	Bytes    int64   `json:"bytes"`           // weight bytes + activation bytes of one execution (0: unknown dtype)
+	Note     string  `json:"note,omitempty"`  // free-form remark about this row
+}
+
+// Block returns the row's block dimensions (heads, qk, v, mlp).
+func (r Row) Block() arch.Block { return arch.Block{Heads: r.Heads, QK: r.QK, V: r.V, MLP: r.MLP} }
+
+// Key identifies the configuration a row measured: its kind and the
+// dimensions that apply to that kind. Two rows with one key measured the same
+// thing (under the table's header), which is what resume and merge rely on.
+func (r Row) Key() string {
+	switch r.Kind {
+	case KindAttn:
+		return fmt.Sprintf("attn emb=%d heads=%d qk=%d v=%d", r.EMB, r.Heads, r.QK, r.V)
+	case KindMLP:
+		return fmt.Sprintf("mlp emb=%d mlp=%d", r.EMB, r.MLP)
+	case KindBlock:
+		return fmt.Sprintf("block emb=%d heads=%d qk=%d v=%d mlp=%d", r.EMB, r.Heads, r.QK, r.V, r.MLP)
+	case KindRest:
+		return fmt.Sprintf("rest emb=%d", r.EMB)
+	case KindModel:
+		if r.Dim == nil {
+			return fmt.Sprintf("model emb=%d", r.EMB)
+		}
+		d := r.Dim
+		return fmt.Sprintf("model emb=%d heads=%s qk=%s v=%s mlp=%s",
+			d.EMB, joinInts(d.Head), joinInts(d.QK), joinInts(d.V), joinInts(d.MLP))
+	}
+	return fmt.Sprintf("%s emb=%d heads=%d qk=%d v=%d mlp=%d", r.Kind, r.EMB, r.Heads, r.QK, r.V, r.MLP)
+}
+
+// Validate reports why r is not a possible measurement, or nil: an unknown
+// kind, dimensions that do not fit the kind, a negative or non-finite
+// latency or spread, negative counts.
+func (r Row) Validate() error {
+	if err := r.validateDims(); err != nil {
+		return err
+	}
+	switch {
+	case !finite(r.MedianMS) || r.MedianMS < 0:
+		return fmt.Errorf("median_ms must be a non-negative number, got %v", r.MedianMS)
+	case !finite(r.SpreadMS) || r.SpreadMS < 0:
+		return fmt.Errorf("spread_ms must be a non-negative number, got %v", r.SpreadMS)
+	case r.Samples < 0:
+		return fmt.Errorf("samples must not be negative, got %d", r.Samples)
+	case r.MACs < 0:
+		return fmt.Errorf("macs must not be negative, got %d", r.MACs)
+	case r.Bytes < 0:
+		return fmt.Errorf("bytes must not be negative, got %d", r.Bytes)
+	}
+	return nil
+}
+
+func (r Row) validateDims() error {
+	if r.Kind != KindModel && r.Dim != nil {
+		return fmt.Errorf("%s row: dim applies to model rows only", r.Kind)
+	}
+	if r.EMB <= 0 && r.Kind != KindModel {
+		return fmt.Errorf("%s row: emb must be positive, got %d", r.Kind, r.EMB)
+	}
+	switch r.Kind {
+	case KindAttn:
+		if r.Heads <= 0 || r.QK <= 0 || r.V <= 0 {
+			return fmt.Errorf("attn row: heads, qk and v must be positive, got %d, %d, %d", r.Heads, r.QK, r.V)
+		}
+		if r.MLP != 0 {
+			return fmt.Errorf("attn row: mlp does not apply, got %d", r.MLP)
+		}
+	case KindMLP:
+		if r.MLP <= 0 {
+			return fmt.Errorf("mlp row: mlp must be positive, got %d", r.MLP)
+		}
+		if r.Heads != 0 || r.QK != 0 || r.V != 0 {
+			return fmt.Errorf("mlp row: heads, qk and v do not apply, got %d, %d, %d", r.Heads, r.QK, r.V)
+		}
+	case KindBlock:
+		if err := blockDims(r.Block()); err != nil {
+			return fmt.Errorf("block row: %w", err)
+		}
+	case KindRest:
+		if r.Heads != 0 || r.QK != 0 || r.V != 0 || r.MLP != 0 {
+			return errors.New("rest row: heads, qk, v and mlp do not apply")
+		}
+	case KindModel:
+		if r.Heads != 0 || r.QK != 0 || r.V != 0 || r.MLP != 0 {
+			return errors.New("model row: give the dimensions in dim, not heads/qk/v/mlp")
+		}
+		if r.Dim == nil {
+			return errors.New("model row: dim is missing")
+		}
+		if r.Dim.EMB <= 0 {
+			return fmt.Errorf("model row: dim.EMB must be positive, got %d", r.Dim.EMB)
+		}
+		if r.EMB != r.Dim.EMB {
+			return fmt.Errorf("model row: emb %d differs from dim.EMB %d", r.EMB, r.Dim.EMB)
+		}
+		blocks, err := r.Dim.Blocks()
+		if err != nil {
+			return fmt.Errorf("model row: %w", err)
+		}
+		if len(blocks) == 0 {
+			return errors.New("model row: dim has no blocks")
+		}
+		for i, b := range blocks {
+			if err := b.Validate(); err != nil {
+				return fmt.Errorf("model row: block %d: %w", i, err)
+			}
+		}
+	default:
+		return fmt.Errorf("unknown kind %q (want attn, mlp, block, rest or model)", r.Kind)
+	}
+	return nil
+}
+
+// blockDims checks a block row's dimensions: a valid arch.Block with at least
+// one sub-block, and no per-head widths without heads (so that the key is unique).
+func blockDims(b arch.Block) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if b.Heads == 0 && (b.QK != 0 || b.V != 0) {
+		return fmt.Errorf("qk and v must be 0 without heads, got %d and %d", b.QK, b.V)
+	}
+	if b.Heads == 0 && b.MLP == 0 {
+		return errors.New("a block without heads and without MLP measures nothing")
+	}
+	return nil
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, x := range v {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ",")
+}
