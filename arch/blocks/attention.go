@@ -33,10 +33,13 @@ func Attention(ctx *context.Context, x *graph.Node, emb int, b arch.Block) *grap
 	actx := ctx.In(ScopeAttn)
 	project := func(scope string, width int) *graph.Node {
 		c := actx.In(scope)
-		w := weights(c, g, dt, emb, h, width)                  // Shape: [emb, heads, width]
-		bias := biases(c, g, dt, h, width)                     // Shape: [heads, width]
-		return graph.Add(einsum("bte,ehk->bthk", xn, w), bias) // Shape: [batch, tokens, heads, width]
+		w := weights(c, g, dt, emb, h, width)                    // Shape: [emb, heads, width]
+		bias := biases(c, g, dt, h, width)                       // Shape: [heads, width]
+		return addTrailing(einsum("bte,ehk->bthk", xn, w), bias) // Shape: [batch, tokens, heads, width]
 	}
+	// Three products rather than timm's fused qkv keep the pruner's per-head
+	// layout; XLA's dot merger turns them into one GEMM over the concatenated
+	// weights (seen on an H100, as for the same math in JAX).
 	q := project(ScopeQ, qk) // Shape: [batch, tokens, heads, qk]
 	k := project(ScopeK, qk) // Shape: [batch, tokens, heads, qk]
 	v := project(ScopeV, vw) // Shape: [batch, tokens, heads, v]
@@ -49,9 +52,9 @@ func Attention(ctx *context.Context, x *graph.Node, emb int, b arch.Block) *grap
 	mixed := einsum("bhts,bshv->bthv", probs, v) // Shape: [batch, tokens, heads, v]
 
 	pctx := actx.In(ScopeProj)
-	wo := weights(pctx, g, dt, h, vw, emb)                   // Shape: [heads, v, emb]
-	bo := biases(pctx, g, dt, emb)                           // Shape: [emb]
-	out := graph.Add(einsum("bthv,hve->bte", mixed, wo), bo) // Shape: [batch, tokens, emb]
+	wo := weights(pctx, g, dt, h, vw, emb)                     // Shape: [heads, v, emb]
+	bo := biases(pctx, g, dt, emb)                             // Shape: [emb]
+	out := addTrailing(einsum("bthv,hve->bte", mixed, wo), bo) // Shape: [batch, tokens, emb]
 	return graph.Add(x, out)
 }
 
@@ -77,14 +80,14 @@ func MLP(ctx *context.Context, x *graph.Node, emb, hidden int) *graph.Node {
 	mctx := ctx.In(ScopeMLP)
 
 	c1 := mctx.In(ScopeFC1)
-	w1 := weights(c1, g, dt, emb, hidden)                     // Shape: [emb, hidden]
-	b1 := biases(c1, g, dt, hidden)                           // Shape: [hidden]
-	hid := gelu(graph.Add(einsum("bte,em->btm", xn, w1), b1)) // Shape: [batch, tokens, hidden]
+	w1 := weights(c1, g, dt, emb, hidden)                       // Shape: [emb, hidden]
+	b1 := biases(c1, g, dt, hidden)                             // Shape: [hidden]
+	hid := gelu(addTrailing(einsum("bte,em->btm", xn, w1), b1)) // Shape: [batch, tokens, hidden]
 
 	c2 := mctx.In(ScopeFC2)
-	w2 := weights(c2, g, dt, hidden, emb)                // Shape: [hidden, emb]
-	b2 := biases(c2, g, dt, emb)                         // Shape: [emb]
-	out := graph.Add(einsum("btm,me->bte", hid, w2), b2) // Shape: [batch, tokens, emb]
+	w2 := weights(c2, g, dt, hidden, emb)                  // Shape: [hidden, emb]
+	b2 := biases(c2, g, dt, emb)                           // Shape: [emb]
+	out := addTrailing(einsum("btm,me->bte", hid, w2), b2) // Shape: [batch, tokens, emb]
 	return graph.Add(x, out)
 }
 

@@ -42,7 +42,7 @@ func computeDType(dt dtypes.DType) dtypes.DType {
 	return dt
 }
 
-// checkFloat panics unless x is a floating-point tensor of rank 3 whose last
+// checkTokens panics unless x is a floating-point tensor of rank 3 whose last
 // axis is emb.
 func checkTokens(fn string, x *graph.Node, emb int) {
 	if emb <= 0 {
@@ -100,11 +100,22 @@ func biases(ctx *context.Context, g *graph.Graph, dtype dtypes.DType, dims ...in
 //
 // Shape: [..., emb] → [..., emb]
 func layerNorm(ctx *context.Context, x *graph.Node) *graph.Node {
-	g := x.Graph()
+	scale, offset := layerNormVars(ctx, x.Graph(), x.DType(), x.Shape().Dimensions[x.Rank()-1])
+	return normalize(x, scale, offset)
+}
+
+// layerNormVars returns the LayerNorm scale and offset of ctx's scope.
+//
+// Shape: scale [emb], offset [emb]
+func layerNormVars(ctx *context.Context, g *graph.Graph, dt dtypes.DType, emb int) (scale, offset *graph.Node) {
+	return variable(ctx, g, VarScale, onesInit, dt, emb), variable(ctx, g, VarOffset, zerosInit, dt, emb)
+}
+
+// normalize is LayerNorm with the given scale and offset.
+//
+// Shape: x [..., emb], scale [emb], offset [emb] → [..., emb]
+func normalize(x, scale, offset *graph.Node) *graph.Node {
 	dt := x.DType()
-	emb := x.Shape().Dimensions[x.Rank()-1]
-	scale := variable(ctx, g, VarScale, onesInit, dt, emb)    // Shape: [emb]
-	offset := variable(ctx, g, VarOffset, zerosInit, dt, emb) // Shape: [emb]
 	cdt := computeDType(dt)
 	xc := graph.ConvertDType(x, cdt)
 	mean := graph.ReduceAndKeep(xc, graph.ReduceMean, -1)                        // Shape: [..., 1]
@@ -112,7 +123,7 @@ func layerNorm(ctx *context.Context, x *graph.Node) *graph.Node {
 	variance := graph.ReduceAndKeep(graph.Square(centred), graph.ReduceMean, -1) // Shape: [..., 1]
 	// Div(c, Sqrt(v+eps)), not Mul(c, Rsqrt(v+eps)): Rsqrt has no gradient in GoMLX v0.26.0.
 	normed := graph.Div(centred, graph.Sqrt(graph.AddScalar(variance, LayerNormEpsilon)))
-	normed = graph.Add(graph.Mul(normed, graph.ConvertDType(scale, cdt)), graph.ConvertDType(offset, cdt))
+	normed = addTrailing(mulTrailing(normed, graph.ConvertDType(scale, cdt)), graph.ConvertDType(offset, cdt))
 	return graph.ConvertDType(normed, dt)
 }
 
@@ -129,4 +140,18 @@ func gelu(x *graph.Node) *graph.Node {
 func softmax(logits *graph.Node) *graph.Node {
 	dt := logits.DType()
 	return graph.ConvertDType(graph.Softmax(graph.ConvertDType(logits, computeDType(dt)), -1), dt)
+}
+
+// addTrailing adds b, whose axes are the trailing axes of x, to x.
+//
+// Shape: x [..., d...], b [d...] → [..., d...]
+func addTrailing(x, b *graph.Node) *graph.Node {
+	return graph.Add(x, graph.ExpandLeftToRank(b, x.Rank()))
+}
+
+// mulTrailing multiplies x by b, whose axes are the trailing axes of x.
+//
+// Shape: x [..., d...], b [d...] → [..., d...]
+func mulTrailing(x, b *graph.Node) *graph.Node {
+	return graph.Mul(x, graph.ExpandLeftToRank(b, x.Rank()))
 }

@@ -20,6 +20,8 @@ import (
 //
 // The final LayerNorm is applied to the cls (and dist) tokens only: LayerNorm
 // acts per token, so this equals timm's norm-all-then-select with less work.
+// The tokens are picked with a Gather rather than a Slice because Slice's
+// gradient is a Pad, which GoMLX's pure-Go backend does not implement.
 //
 // Variables (see Layout) are created under ctx in the dtype of images.
 // Model panics if s is invalid or images do not match it.
@@ -49,7 +51,7 @@ func Model(ctx *context.Context, images *graph.Node, s arch.Spec) *graph.Node {
 	cells := graph.Reshape(images, batch, c, n, p, n, p) // Shape: [batch, c, row, i, col, j]
 	kernel := graph.Reshape(pw, c, p, p, e)              // Shape: [c, i, j, emb]
 	x := einsum("bcyixj,cije->byxe", cells, kernel)      // Shape: [batch, row, col, emb]
-	x = graph.Add(graph.Reshape(x, batch, n*n, e), pb)   // Shape: [batch, patches, emb]
+	x = addTrailing(graph.Reshape(x, batch, n*n, e), pb) // Shape: [batch, patches, emb]
 
 	// Extra tokens and position embedding.
 	token := func(name string) *graph.Node {
@@ -62,20 +64,20 @@ func Model(ctx *context.Context, images *graph.Node, s arch.Spec) *graph.Node {
 	}
 	x = graph.Concatenate(append(parts, x), 1)                                // Shape: [batch, tokens, emb]
 	pos := variable(ctx, g, VarPosEmbed, truncNormal(ctx), dt, s.Tokens(), e) // Shape: [tokens, emb]
-	x = graph.Add(x, pos)
+	x = addTrailing(x, pos)
 
 	for i, b := range s.Blocks {
 		x = Block(ctx.In(BlockScope(i)), x, e, b) // Shape: [batch, tokens, emb]
 	}
 
 	// Final norm on the extra tokens only, then the classifier head(s).
-	extra := layerNorm(ctx.In(ScopeNorm), graph.Slice(x, graph.AxisRange(), graph.AxisRange(0, s.ExtraTokens))) // Shape: [batch, extra, emb]
+	scale, offset := layerNormVars(ctx.In(ScopeNorm), g, dt, e) // Shape: [emb] each
 	head := func(scope string, tok int) *graph.Node {
+		t := normalize(selectToken(x, tok), scale, offset) // Shape: [batch, emb]
 		hctx := ctx.In(scope)
-		w := weights(hctx, g, dt, e, s.Classes)                                                  // Shape: [emb, classes]
-		b := biases(hctx, g, dt, s.Classes)                                                      // Shape: [classes]
-		t := graph.Reshape(graph.Slice(extra, graph.AxisRange(), graph.AxisElem(tok)), batch, e) // Shape: [batch, emb]
-		return graph.Add(einsum("be,ec->bc", t, w), b)                                           // Shape: [batch, classes]
+		w := weights(hctx, g, dt, e, s.Classes)          // Shape: [emb, classes]
+		b := biases(hctx, g, dt, s.Classes)              // Shape: [classes]
+		return addTrailing(einsum("be,ec->bc", t, w), b) // Shape: [batch, classes]
 	}
 	logits := head(ScopeHead, 0)
 	if s.Distilled() {
@@ -89,4 +91,17 @@ func specName(s arch.Spec) string {
 		return s.Name
 	}
 	return "the spec"
+}
+
+// selectToken picks token tok of every sequence of x, with a Gather (whose
+// gradient, a scatter-add, every backend runs).
+//
+// Shape: x [batch, tokens, emb] → [batch, emb]
+func selectToken(x *graph.Node, tok int) *graph.Node {
+	batch := x.Shape().Dimensions[0]
+	indices := make([][]int32, batch) // Shape: [batch, 2], rows (b, tok)
+	for b := range indices {
+		indices[b] = []int32{int32(b), int32(tok)}
+	}
+	return graph.Gather(x, graph.Const(x.Graph(), indices), true)
 }
