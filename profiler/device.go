@@ -2,6 +2,7 @@ package profiler
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -21,7 +22,6 @@ const (
 type Device struct {
 	Name    string // as the user wrote it: "cpu", "cuda:0"
 	Kind    string // KindCPU or KindCUDA
-	Index   int    // device number within the backend
 	Backend backends.Backend
 	// Hardware is the GPU's or CPU's name, e.g. "NVIDIA H100 80GB HBM3".
 	Hardware string
@@ -101,16 +101,28 @@ func OpenDevice(name string, opts DeviceOptions) (*Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", name, err)
 	}
+	// Graphs run on the backend's default device, so a process measures one
+	// GPU: cuda:N is made the only visible one (several GPUs are swept by one
+	// process each). A user's own CUDA_VISIBLE_DEVICES is respected.
+	backendIdx := idx
+	if _, set := os.LookupEnv("CUDA_VISIBLE_DEVICES"); !set {
+		_ = os.Setenv("CUDA_VISIBLE_DEVICES", strconv.Itoa(idx))
+		backendIdx = 0
+	}
 	b, err := openXLA(plugin)
 	if err != nil {
 		return nil, fmt.Errorf("open %s with plugin %s: %w", name, plugin, err)
 	}
-	if n := b.NumDevices(); idx >= n {
+	if n := b.NumDevices(); backendIdx >= n || n == 0 {
 		b.Finalize()
-		return nil, fmt.Errorf("open %s: the CUDA plugin sees %d GPU(s) (cuda:0..cuda:%d)", name, n, n-1)
+		return nil, fmt.Errorf("open %s: the CUDA plugin sees %d GPU(s) here (CUDA_VISIBLE_DEVICES=%q)", name, n, os.Getenv("CUDA_VISIBLE_DEVICES"))
 	}
-	d := &Device{Name: fmt.Sprintf("cuda:%d", idx), Kind: KindCUDA, Index: idx, Backend: b, Plugin: plugin}
-	d.Hardware = gpuName(b.DeviceDescription(backends.DeviceNum(idx)))
+	if backendIdx != 0 {
+		b.Finalize()
+		return nil, fmt.Errorf("open %s: with CUDA_VISIBLE_DEVICES=%q set, name the GPU by its visible index (cuda:0 ...)", name, os.Getenv("CUDA_VISIBLE_DEVICES"))
+	}
+	d := &Device{Name: fmt.Sprintf("cuda:%d", idx), Kind: KindCUDA, Backend: b, Plugin: plugin}
+	d.Hardware = gpuName(b.DeviceDescription(0))
 	d.PluginVersion = pluginVersion(b)
 	return d, nil
 }

@@ -1,0 +1,259 @@
+package profiler
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/gomlx/gomlx/pkg/core/dtypes"
+	"github.com/gomlx/gomlx/pkg/core/graph"
+	"github.com/gomlx/gomlx/pkg/core/shapes"
+	"github.com/gomlx/gomlx/pkg/core/tensors"
+	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
+	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/arch/blocks"
+	"github.com/nvitprof/nvitprof/costmodel"
+)
+
+// ModelDepths are the stack depths for rest and model rows: whole models are
+// large, so one and two copies suffice to cancel dispatch.
+var ModelDepths = [2]int{1, 2}
+
+// GoMLXMeasurer measures configurations with nvitprof's own GoMLX graphs on
+// a device, under the settings of a table header (dtype, batch, tokens,
+// geometry, timing method).
+type GoMLXMeasurer struct {
+	dev     *Device
+	hdr     costmodel.Header
+	dtype   dtypes.DType
+	timing  TimingOptions
+	retries int
+}
+
+// NewGoMLXMeasurer checks that h can be measured on dev: a known float dtype,
+// differential timing with two depths, a geometry whose tokens match.
+func NewGoMLXMeasurer(dev *Device, h costmodel.Header) (*GoMLXMeasurer, error) {
+	dt, err := ParseDType(h.DType)
+	if err != nil {
+		return nil, err
+	}
+	if h.Method.Name != "differential" || len(h.Method.Depths) != 2 {
+		return nil, fmt.Errorf("measure: method %q with depths %v: want differential with two depths", h.Method.Name, h.Method.Depths)
+	}
+	if h.Batch < 1 {
+		return nil, fmt.Errorf("measure: batch must be positive, got %d", h.Batch)
+	}
+	if _, err := geometry(h); err != nil {
+		return nil, err
+	}
+	t := TimingOptions{Warmup: h.Method.Warmup, Samples: h.Method.Samples, NoiseThreshold: h.Method.NoiseThreshold, Retries: DefaultTiming.Retries}
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("measure: %w", err)
+	}
+	return &GoMLXMeasurer{dev: dev, hdr: h, dtype: dt, timing: t}, nil
+}
+
+// ParseDType maps a dtype name to GoMLX's.
+func ParseDType(name string) (dtypes.DType, error) {
+	switch strings.ToLower(name) {
+	case "float32", "f32", "fp32":
+		return dtypes.Float32, nil
+	case "bfloat16", "bf16":
+		return dtypes.BFloat16, nil
+	case "float16", "f16", "fp16", "half":
+		return dtypes.Float16, nil
+	}
+	return dtypes.InvalidDType, fmt.Errorf("unknown dtype %q: want float32, bfloat16 or float16", name)
+}
+
+// geometry is the model shell (no blocks) a header describes.
+func geometry(h costmodel.Header) (arch.Spec, error) {
+	s := arch.Spec{Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes, EMB: 1,
+		Blocks: []arch.Block{{}}}
+	s.ExtraTokens = h.Tokens - s.Patches()
+	if err := s.Validate(); err != nil {
+		return arch.Spec{}, fmt.Errorf("measure: geometry (image %d, patch %d, tokens %d): %w", h.Image, h.Patch, h.Tokens, err)
+	}
+	return s, nil
+}
+
+// Overlap is false on the CPU, whose cores compile and time alike.
+func (m *GoMLXMeasurer) Overlap() bool { return m.dev.Kind != KindCPU }
+
+// Prepare compiles the two stack depths of row and initialises their weights.
+func (m *GoMLXMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepared, error) {
+	if err := row.Validate(); err != nil {
+		return nil, err
+	}
+	depths := [2]int{m.hdr.Method.Depths[0], m.hdr.Method.Depths[1]}
+	var input shapes.Shape
+	tokens := m.hdr.Tokens
+	switch row.Kind {
+	case costmodel.KindAttn, costmodel.KindMLP, costmodel.KindBlock:
+		input = shapes.Make(m.dtype, m.hdr.Batch, tokens, row.EMB)
+	case costmodel.KindRest, costmodel.KindModel:
+		depths = ModelDepths
+		input = shapes.Make(m.dtype, m.hdr.Batch, m.hdr.Channels, m.hdr.Image, m.hdr.Image)
+	default:
+		return nil, fmt.Errorf("measure: cannot measure %s rows", row.Kind)
+	}
+	unit, err := m.unit(row)
+	if err != nil {
+		return nil, err
+	}
+	p := &gomlxPrepared{m: m, row: row, depths: depths}
+	ok := false
+	defer func() {
+		if !ok {
+			p.Close()
+		}
+	}()
+	if p.x, err = m.input(input); err != nil {
+		return nil, err
+	}
+	for i, d := range depths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if p.exec[i], err = m.compile(unit, d, p.x); err != nil {
+			return nil, fmt.Errorf("measure %s at depth %d: %w", row.Key(), d, err)
+		}
+	}
+	ok = true
+	return p, nil
+}
+
+// unitFn applies one copy of the measured unit under ctx.
+type unitFn func(ctx *mlctx.Context, x *graph.Node) *graph.Node
+
+func (m *GoMLXMeasurer) unit(row costmodel.Row) (unitFn, error) {
+	switch row.Kind {
+	case costmodel.KindAttn:
+		return func(c *mlctx.Context, x *graph.Node) *graph.Node { return blocks.Attention(c, x, row.EMB, row.Block()) }, nil
+	case costmodel.KindMLP:
+		return func(c *mlctx.Context, x *graph.Node) *graph.Node { return blocks.MLP(c, x, row.EMB, row.MLP) }, nil
+	case costmodel.KindBlock:
+		return func(c *mlctx.Context, x *graph.Node) *graph.Node { return blocks.Block(c, x, row.EMB, row.Block()) }, nil
+	}
+	s, err := geometry(m.hdr)
+	if err != nil {
+		return nil, err
+	}
+	s.Name, s.EMB = row.Name, row.EMB
+	if row.Kind == costmodel.KindModel {
+		if s.Blocks, err = row.Dim.Blocks(); err != nil {
+			return nil, err
+		}
+		s.EMB = row.Dim.EMB
+	} // a rest row keeps one identity block (no heads, no MLP): exactly the rest
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return func(c *mlctx.Context, x *graph.Node) *graph.Node { return blocks.Model(c, x, s) }, nil
+}
+
+// input makes a deterministic, non-constant input on the device.
+func (m *GoMLXMeasurer) input(shape shapes.Shape) (*tensors.Tensor, error) {
+	e, err := graph.NewExec(m.dev.Backend, func(g *graph.Graph) *graph.Node {
+		x := graph.Sin(graph.IotaFull(g, shapes.Make(dtypes.Float32, shape.Dimensions...)))
+		return graph.ConvertDType(x, shape.DType)
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer e.Finalize()
+	out, err := e.Exec()
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// compile builds depth copies of unit, each with its own weights. Chained
+// units (blocks) feed each other; whole models run side by side on the same
+// images. The result is reduced to one float32 so that reading it waits for
+// the device without copying much.
+func (m *GoMLXMeasurer) compile(unit unitFn, depth int, x *tensors.Tensor) (*mlctx.Exec, error) {
+	chained := x.Shape().Rank() == 3
+	c := mlctx.New()
+	e, err := mlctx.NewExec(m.dev.Backend, c, func(c *mlctx.Context, x *graph.Node) *graph.Node {
+		var total *graph.Node
+		y := x
+		for i := range depth {
+			out := unit(c.In(fmt.Sprintf("copy_%02d", i)), y)
+			if chained {
+				y = out
+				continue
+			}
+			s := graph.ReduceAllSum(graph.ConvertDType(out, dtypes.Float32))
+			if total == nil {
+				total = s
+			} else {
+				total = graph.Add(total, s)
+			}
+		}
+		if chained {
+			return graph.ReduceAllSum(graph.ConvertDType(y, dtypes.Float32))
+		}
+		return total
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := e.PreCompile(x); err != nil {
+		e.Finalize()
+		return nil, err
+	}
+	if err := c.InitializeVariables(m.dev.Backend, nil); err != nil {
+		e.Finalize()
+		return nil, err
+	}
+	return e, nil
+}
+
+type gomlxPrepared struct {
+	m      *GoMLXMeasurer
+	row    costmodel.Row
+	depths [2]int
+	x      *tensors.Tensor
+	exec   [2]*mlctx.Exec
+}
+
+// run executes one depth and waits for its result.
+func (p *gomlxPrepared) run(i int) RunFunc {
+	return func() error {
+		out, err := p.exec[i].Exec(p.x)
+		if err != nil {
+			return err
+		}
+		_ = out[0].Value() // copies one scalar to the host: waits for the device
+		out[0].FinalizeAll()
+		return nil
+	}
+}
+
+func (p *gomlxPrepared) Time(ctx context.Context) (costmodel.Row, error) {
+	t, err := TimeDifferential(ctx, p.run(0), p.run(1), p.depths[0], p.depths[1], p.m.timing)
+	if err != nil {
+		return p.row, fmt.Errorf("measure %s: %w", p.row.Key(), err)
+	}
+	row := p.row
+	row.MedianMS, row.SpreadMS, row.Samples, row.Noisy = t.Median, t.Spread(), t.N, t.Noisy
+	if row.MedianMS < 0 {
+		// Differences of noisy timings of a tiny unit can dip below zero.
+		row.Note = fmt.Sprintf("differential median %.4g ms clipped to 0", row.MedianMS)
+		row.MedianMS, row.Noisy = 0, true
+	}
+	return p.m.hdr.WithCounts(row)
+}
+
+func (p *gomlxPrepared) Close() {
+	for _, e := range p.exec {
+		if e != nil {
+			e.Finalize()
+		}
+	}
+	if p.x != nil {
+		p.x.FinalizeAll()
+	}
+}

@@ -1,0 +1,61 @@
+package profiler
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/nvitprof/nvitprof/costmodel"
+)
+
+// cpuHeader is a tiny table setting the pure-Go backend measures in moments.
+func cpuHeader() costmodel.Header {
+	return costmodel.Header{Version: costmodel.FormatVersion, Device: "cpu", DeviceKind: KindCPU,
+		Runtime: "gomlx", Backend: "go", DType: "float32", Batch: 2, Tokens: 17,
+		Image: 16, Patch: 4, Channels: 3, Classes: 10,
+		Method: costmodel.Method{Name: "differential", Depths: []int{1, 2}, Warmup: 1, Samples: 3, NoiseThreshold: 10}}
+}
+
+func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
+	dev, err := OpenDevice("cpu", DeviceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	h := cpuHeader()
+	m, err := NewGoMLXMeasurer(dev, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid := Grid{EMB: []int{16}, Heads: []int{2}, QK: []int{4}, V: []int{8}, MLP: []int{32}, Decomposed: true, Validation: 1}
+	configs := grid.Configs()
+	var buf bytes.Buffer
+	w, err := costmodel.NewWriter(&buf, h, costmodel.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Sweep(context.Background(), configs, []Measurer{m}, w, SweepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Measured != len(configs) || len(res.Failed) != 0 {
+		t.Fatalf("measured %d of %d, failed %v", res.Measured, len(configs), res.Failed)
+	}
+	table, bad, err := costmodel.Read(&buf, "sweep")
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("reading the table back: %v %v", err, bad)
+	}
+	kinds := map[costmodel.Kind]int{}
+	for _, r := range table.Rows {
+		kinds[r.Kind]++
+		want, _ := h.WithCounts(r)
+		if r.Samples != 3 || r.MACs != want.MACs || r.MACs <= 0 {
+			t.Errorf("%s: samples %d, MACs %d (want 3 samples, %d MACs)", r.Key(), r.Samples, r.MACs, want.MACs)
+		}
+	}
+	for _, k := range []costmodel.Kind{costmodel.KindAttn, costmodel.KindMLP, costmodel.KindRest, costmodel.KindBlock} {
+		if kinds[k] != 1 {
+			t.Errorf("%d %s rows, want 1", kinds[k], k)
+		}
+	}
+}

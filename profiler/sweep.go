@@ -1,0 +1,184 @@
+package profiler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/nvitprof/nvitprof/costmodel"
+)
+
+// Measurer measures configurations on one device (or through one external
+// runner). Prepare may run while another configuration's Time runs: that is
+// how compilation overlaps timing.
+type Measurer interface {
+	// Prepare builds and compiles what measuring row needs.
+	Prepare(ctx context.Context, row costmodel.Row) (Prepared, error)
+	// Overlap reports whether Prepare may run during another Time (false on
+	// the CPU device, where compiling would steal the cores being timed).
+	Overlap() bool
+}
+
+// Prepared is a configuration ready to be timed.
+type Prepared interface {
+	// Time measures and returns the row with its latency filled in.
+	Time(ctx context.Context) (costmodel.Row, error)
+	// Close releases the compiled programs.
+	Close()
+}
+
+// SweepOptions tune Sweep.
+type SweepOptions struct {
+	// Progress, when set, is called after each configuration (from one
+	// goroutine at a time) with the number done so far and the total.
+	Progress func(done, total int, row costmodel.Row, err error)
+}
+
+// ConfigError records a configuration that could not be measured.
+type ConfigError struct {
+	Row costmodel.Row
+	Err error
+}
+
+func (e *ConfigError) Error() string { return fmt.Sprintf("%s: %v", e.Row.Key(), e.Err) }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// SweepResult summarises a sweep.
+type SweepResult struct {
+	Measured int            // rows written by this run
+	Failed   []*ConfigError // configurations that failed; the sweep went on
+}
+
+// Sweep measures every configuration with the measurers (one goroutine each,
+// sharing the work) and appends each row to w as soon as it is measured. It
+// stops at ctx's cancellation; everything measured by then is in w.
+func Sweep(ctx context.Context, configs []costmodel.Row, measurers []Measurer, w *costmodel.Writer, opts SweepOptions) (SweepResult, error) {
+	if len(measurers) == 0 {
+		return SweepResult{}, errors.New("sweep: no device to measure on")
+	}
+	jobs := make(chan costmodel.Row)
+	go func() {
+		defer close(jobs)
+		for _, c := range configs {
+			select {
+			case jobs <- c:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	var (
+		mu       sync.Mutex
+		res      SweepResult
+		writeErr error
+		done     int
+	)
+	record := func(row costmodel.Row, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if err == nil && writeErr == nil {
+			if werr := w.Write(row); werr != nil {
+				writeErr = werr
+			} else {
+				res.Measured++
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			res.Failed = append(res.Failed, &ConfigError{Row: row, Err: err})
+		}
+		if opts.Progress != nil {
+			opts.Progress(done, len(configs), row, err)
+		}
+	}
+
+	var wg sync.WaitGroup
+	for _, m := range measurers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runMeasurer(ctx, m, jobs, record)
+		}()
+	}
+	wg.Wait()
+	if writeErr != nil {
+		return res, fmt.Errorf("sweep: %w", writeErr)
+	}
+	return res, ctx.Err()
+}
+
+type prepared struct {
+	row costmodel.Row
+	p   Prepared
+	err error
+}
+
+// runMeasurer feeds one measurer; with overlap, the next configuration
+// compiles while the current one is timed.
+func runMeasurer(ctx context.Context, m Measurer, jobs <-chan costmodel.Row, record func(costmodel.Row, error)) {
+	timeOne := func(pr prepared) {
+		if pr.err != nil {
+			record(pr.row, pr.err)
+			return
+		}
+		defer pr.p.Close()
+		if ctx.Err() != nil {
+			return
+		}
+		row, err := pr.p.Time(ctx)
+		if ctx.Err() != nil {
+			return // interrupted mid-measurement: nothing half-measured is written
+		}
+		if err != nil {
+			row = pr.row
+		}
+		record(row, err)
+	}
+	if !m.Overlap() {
+		for r := range jobs {
+			p, err := m.Prepare(ctx, r)
+			timeOne(prepared{r, p, err})
+		}
+		return
+	}
+	ready := make(chan prepared, 1) // one configuration compiled ahead
+	go func() {
+		defer close(ready)
+		for r := range jobs {
+			p, err := m.Prepare(ctx, r)
+			ready <- prepared{r, p, err}
+		}
+	}()
+	for pr := range ready {
+		timeOne(pr)
+	}
+}
+
+// Shard returns the configurations of shard i of n (0-based): every n-th,
+// so each shard gets a similar mix of sizes.
+func Shard(configs []costmodel.Row, i, n int) ([]costmodel.Row, error) {
+	if n < 1 || i < 0 || i >= n {
+		return nil, fmt.Errorf("shard %d/%d: want 0 <= i < n", i, n)
+	}
+	var out []costmodel.Row
+	for k, c := range configs {
+		if k%n == i {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Remaining drops the configurations a resumed table already holds.
+func Remaining(configs []costmodel.Row, have costmodel.Table) []costmodel.Row {
+	idx := have.Index()
+	var out []costmodel.Row
+	for _, c := range configs {
+		if _, ok := idx[c.Key()]; !ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
