@@ -1,0 +1,313 @@
+package costmodel
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/nvitprof/nvitprof/arch"
+)
+
+// axisNames are the dimensions a component's latency depends on, in grid order.
+func axisNames(k Kind) []string {
+	switch k {
+	case KindAttn:
+		return []string{"emb", "heads", "qk", "v"}
+	case KindMLP:
+		return []string{"emb", "mlp"}
+	case KindBlock:
+		return []string{"emb", "heads", "qk", "v", "mlp"}
+	case KindRest:
+		return []string{"emb"}
+	}
+	panic("costmodel: no component for kind " + string(k))
+}
+
+// rowPoint is the grid point of a row of kind attn, mlp, block or rest.
+func rowPoint(r Row) []int {
+	switch r.Kind {
+	case KindAttn:
+		return []int{r.EMB, r.Heads, r.QK, r.V}
+	case KindMLP:
+		return []int{r.EMB, r.MLP}
+	case KindBlock:
+		return []int{r.EMB, r.Heads, r.QK, r.V, r.MLP}
+	case KindRest:
+		return []int{r.EMB}
+	}
+	panic("costmodel: no component for kind " + string(r.Kind))
+}
+
+// component is the latency of one kind of part (attn, mlp, block or rest)
+// as a function of its dimensions.
+type component struct {
+	kind     Kind
+	names    []string
+	base     *grid     // the table's grid: measured values, holes filled
+	measured []bool    // per base node: a row measured it
+	coef     []float64 // hw: trend coefficients (trendFeatures order); nil for nvit-interp
+	modelK   ModelKind
+	header   Header
+
+	pred *grid // what predictions interpolate: extended and enveloped (hw), zero plane added (nvit-interp)
+}
+
+// newComponent builds the component of kind k from rows (all of kind k).
+func newComponent(mk ModelKind, k Kind, h Header, rows []Row) (*component, error) {
+	names := axisNames(k)
+	last := map[string]Row{}
+	var order []string
+	for _, r := range rows {
+		key := r.Key()
+		if _, ok := last[key]; !ok {
+			order = append(order, key)
+		}
+		last[key] = r
+	}
+	axes := make([][]float64, len(names))
+	for _, key := range order {
+		for d, v := range rowPoint(last[key]) {
+			if !slices.Contains(axes[d], float64(v)) {
+				axes[d] = append(axes[d], float64(v))
+			}
+		}
+	}
+	for _, a := range axes {
+		slices.Sort(a)
+	}
+	c := &component{kind: k, names: names, base: newGrid(axes), modelK: mk, header: h}
+	c.measured = make([]bool, c.base.size())
+	idx := make([]int, len(names))
+	for _, key := range order {
+		r := last[key]
+		for d, v := range rowPoint(r) {
+			idx[d], _ = slices.BinarySearch(axes[d], float64(v))
+		}
+		k := c.base.index(idx)
+		c.base.values[k] = r.MedianMS
+		c.measured[k] = true
+	}
+	if mk == ModelHW {
+		xs := make([][]int, 0, len(order))
+		ys := make([]float64, 0, len(order))
+		for _, key := range order {
+			r := last[key]
+			xs = append(xs, rowPoint(r))
+			ys = append(ys, r.MedianMS)
+		}
+		coef, err := fitTrend(k, h, xs, ys)
+		if err != nil {
+			return nil, fmt.Errorf("costmodel: fit %s: %w", k, err)
+		}
+		c.coef = coef
+		c.fillHW()
+	} else {
+		c.base.fill(c.measured)
+	}
+	if err := c.prepare(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// nodeInts converts grid coordinates (always integers here) to ints.
+func nodeInts(x []float64) []int {
+	out := make([]int, len(x))
+	for i, v := range x {
+		out[i] = int(math.Round(v))
+	}
+	return out
+}
+
+// trend is the hw trend at integer point x, kept away from zero so that
+// ratios to it exist.
+func (c *component) trend(x []int) float64 {
+	return math.Max(trendAt(c.kind, c.header, c.coef, x), 1e-12)
+}
+
+// residualGrid is log(value / trend) over the base grid.
+func (c *component) residualGrid() *grid {
+	r := newGrid(c.base.axes)
+	x := make([]float64, len(c.names))
+	for k, v := range c.base.values {
+		c.base.coords(k, x)
+		r.values[k] = math.Log(math.Max(v, 1e-12) / c.trend(nodeInts(x)))
+	}
+	return r
+}
+
+// fillHW fills the base nodes no row measured: the log-ratio of latency to
+// trend is filled from the neighbours (grid.fill), then multiplied back.
+func (c *component) fillHW() {
+	if !slices.Contains(c.measured, false) {
+		return
+	}
+	r := c.residualGrid()
+	r.fill(c.measured)
+	x := make([]float64, len(c.names))
+	for k, ok := range c.measured {
+		if !ok {
+			c.base.coords(k, x)
+			c.base.values[k] = c.trend(nodeInts(x)) * math.Exp(r.values[k])
+		}
+	}
+}
+
+// Extrapolation range of the hw model, per axis: down to a quarter of the
+// smallest measured value (not below 1) and up to twice the largest, on
+// virtual nodes a quarter octave apart; heads and mlp of a block component
+// also reach 0 (the sub-block absent).
+const (
+	extBelow = 4   // the lowest virtual node is min/extBelow
+	extAbove = 2   // the highest is max·extAbove
+	extSteps = 4.0 // virtual nodes per octave
+)
+
+// extendAxis returns a with its virtual nodes below and above: integers,
+// strictly increasing, a quarter octave apart, down to max(1, ⌈min/4⌉) (and
+// 0 with zero) and up to twice the largest value.
+func extendAxis(a []float64, zero bool) []float64 {
+	lo, hi := a[0], a[len(a)-1]
+	floor := math.Max(1, math.Ceil(lo/extBelow))
+	var below []float64 // decreasing
+	prev := lo
+	for j := 1; ; j++ {
+		v := math.Round(lo * math.Pow(2, -float64(j)/extSteps))
+		if v < floor {
+			break
+		}
+		if v < prev {
+			below = append(below, v)
+			prev = v
+		}
+	}
+	if floor < prev {
+		below = append(below, floor)
+	}
+	if zero && lo > 0 {
+		below = append(below, 0)
+	}
+	slices.Reverse(below)
+	out := append(below, a...)
+	top := math.Round(hi * extAbove)
+	for j := 1; hi > 0; j++ {
+		v := math.Round(hi * math.Pow(2, float64(j)/extSteps))
+		if v > top {
+			break
+		}
+		if v > out[len(out)-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// prepare builds the prediction grid from the base grid.
+func (c *component) prepare() error {
+	if !finiteNonNeg(c.base.values) {
+		return fmt.Errorf("costmodel: %s grid has a negative or non-finite latency", c.kind)
+	}
+	if c.modelK == ModelNViTInterp {
+		// NViT's pruner prepends EMB 0 with every latency 0 to its grid.
+		axes := slices.Clone(c.base.axes)
+		if axes[0][0] <= 0 {
+			c.pred = c.base
+			return nil
+		}
+		axes[0] = append([]float64{0}, axes[0]...)
+		g := newGrid(axes)
+		copy(g.values[g.size()-c.base.size():], c.base.values) // EMB is the slowest axis
+		c.pred = g
+		return nil
+	}
+	axes := make([][]float64, len(c.names))
+	for d, a := range c.base.axes {
+		zero := c.kind == KindBlock && (c.names[d] == "heads" || c.names[d] == "mlp")
+		axes[d] = extendAxis(a, zero)
+	}
+	g := newGrid(axes)
+	r := c.residualGrid()
+	x := make([]float64, len(axes))
+	p := make([]float64, len(axes))
+	idx := make([]int, len(axes))
+	for k := range g.values {
+		g.coords(k, x)
+		inside := true
+		for d, v := range x {
+			a := c.base.axes[d]
+			p[d] = math.Min(math.Max(v, a[0]), a[len(a)-1])
+			if p[d] != v {
+				inside = false
+			}
+		}
+		if inside {
+			for d, v := range x {
+				idx[d], _ = slices.BinarySearch(c.base.axes[d], v)
+			}
+			g.values[k] = c.base.values[c.base.index(idx)]
+			continue
+		}
+		g.values[k] = c.trend(nodeInts(x)) * math.Exp(r.at(p))
+		if c.kind == KindBlock && x[1] == 0 && x[4] == 0 {
+			g.values[k] = 0 // neither sub-block: nothing runs
+		}
+	}
+	g.envelope()
+	c.pred = g
+	return nil
+}
+
+// at predicts the component at integer point x, refusing points outside the
+// prediction grid with a message that states the range and the rule.
+func (c *component) at(x []int) (float64, error) {
+	xf := make([]float64, len(x))
+	for i, v := range x {
+		xf[i] = float64(v)
+	}
+	if msg := c.pred.outOfRange(xf, c.names); msg != "" {
+		return 0, fmt.Errorf("costmodel: %s %s: %s", c.kind, c.describe(x), c.rangeRule(msg))
+	}
+	return c.pred.at(xf), nil
+}
+
+func (c *component) describe(x []int) string {
+	parts := make([]string, len(x))
+	for i, v := range x {
+		parts[i] = fmt.Sprintf("%s=%d", c.names[i], v)
+	}
+	return strings.Join(parts, " ")
+}
+
+// rangeRule explains a refusal.
+func (c *component) rangeRule(msg string) string {
+	measured := make([]string, len(c.names))
+	for d, a := range c.base.axes {
+		measured[d] = fmt.Sprintf("%s %g..%g", c.names[d], a[0], a[len(a)-1])
+	}
+	if c.modelK == ModelNViTInterp {
+		return fmt.Sprintf("%s: the nvit-interp model interpolates within the table's grid (%s; EMB also down to 0, NViT's zero plane) and refuses anything outside, as NViT's pruner does",
+			msg, strings.Join(measured, ", "))
+	}
+	return fmt.Sprintf("%s: the hw model extrapolates from the table's grid (%s) down to a quarter of each axis's smallest value and up to twice its largest, and refuses beyond",
+		msg, strings.Join(measured, ", "))
+}
+
+// blockPoint is the point of block b at emb for component kind k. A block
+// without heads has no QK or V: for a block component they take the
+// prediction grid's smallest values (they do not matter there).
+func (c *component) blockPoint(emb int, b arch.Block) []int {
+	switch c.kind {
+	case KindAttn:
+		return []int{emb, b.Heads, b.QK, b.V}
+	case KindMLP:
+		return []int{emb, b.MLP}
+	case KindBlock:
+		qk, v := b.QK, b.V
+		if b.Heads == 0 {
+			qk, v = int(c.pred.axes[2][0]), int(c.pred.axes[3][0])
+		}
+		return []int{emb, b.Heads, qk, v, b.MLP}
+	}
+	return []int{emb}
+}

@@ -1,0 +1,239 @@
+package costmodel
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+)
+
+// grid is a rectilinear grid of latencies: one sorted axis of coordinates
+// per dimension and a value per node, stored row-major (the last axis
+// varies fastest).
+type grid struct {
+	axes   [][]float64
+	values []float64
+}
+
+func newGrid(axes [][]float64) *grid {
+	n := 1
+	for _, a := range axes {
+		n *= len(a)
+	}
+	return &grid{axes: axes, values: make([]float64, n)}
+}
+
+// size is the number of nodes.
+func (g *grid) size() int { return len(g.values) }
+
+// strides returns the row-major stride of every axis.
+func (g *grid) strides() []int {
+	s := make([]int, len(g.axes))
+	acc := 1
+	for d := len(g.axes) - 1; d >= 0; d-- {
+		s[d] = acc
+		acc *= len(g.axes[d])
+	}
+	return s
+}
+
+// index returns the flat index of the node with per-axis indices idx.
+func (g *grid) index(idx []int) int {
+	k := 0
+	for d, i := range idx {
+		k = k*len(g.axes[d]) + i
+	}
+	return k
+}
+
+// unflatten writes the per-axis indices of flat index k into idx.
+func (g *grid) unflatten(k int, idx []int) {
+	for d := len(g.axes) - 1; d >= 0; d-- {
+		n := len(g.axes[d])
+		idx[d] = k % n
+		k /= n
+	}
+}
+
+// coords writes the coordinates of flat index k into x.
+func (g *grid) coords(k int, x []float64) {
+	for d := len(g.axes) - 1; d >= 0; d-- {
+		n := len(g.axes[d])
+		x[d] = g.axes[d][k%n]
+		k /= n
+	}
+}
+
+// outOfRange describes the first coordinate of x outside g's axes, or "".
+func (g *grid) outOfRange(x []float64, names []string) string {
+	for d, v := range x {
+		a := g.axes[d]
+		if v < a[0] || v > a[len(a)-1] {
+			return fmt.Sprintf("%s %g is outside [%g, %g]", names[d], v, a[0], a[len(a)-1])
+		}
+	}
+	return ""
+}
+
+// cell finds, along axis a, the interval [a[i], a[i+1]] holding v and the
+// weight t of a[i+1]. v must lie within the axis.
+func cell(a []float64, v float64) (i int, t float64) {
+	if len(a) == 1 {
+		return 0, 0
+	}
+	i = sort.SearchFloat64s(a, v) // first a[i] >= v
+	if i < len(a) && a[i] == v {
+		if i == len(a)-1 {
+			return i - 1, 1
+		}
+		return i, 0
+	}
+	i--
+	return i, (v - a[i]) / (a[i+1] - a[i])
+}
+
+// at interpolates g multilinearly at x, which must lie within every axis.
+// Exactly on a node it returns the node's value.
+func (g *grid) at(x []float64) float64 {
+	nd := len(g.axes)
+	lo := make([]int, nd)
+	ts := make([]float64, nd)
+	for d := range nd {
+		lo[d], ts[d] = cell(g.axes[d], x[d])
+	}
+	st := g.strides()
+	sum := 0.0
+	for corner := 0; corner < 1<<nd; corner++ {
+		w, k := 1.0, 0
+		for d := range nd {
+			i := lo[d]
+			if corner>>d&1 == 1 {
+				if ts[d] == 0 {
+					w = 0
+					break
+				}
+				w *= ts[d]
+				i++
+			} else {
+				w *= 1 - ts[d]
+			}
+			k += i * st[d]
+		}
+		if w != 0 {
+			sum += w * g.values[k]
+		}
+	}
+	return sum
+}
+
+// envelope replaces every node value by the minimum over the nodes that
+// dominate it (every coordinate ≥): L̃(x) = min_{y ≥ x} L(y). It is a suffix
+// minimum along each axis in turn. The result is non-decreasing along every
+// axis, keeps every value that no larger node undercuts, and never raises a
+// value.
+func (g *grid) envelope() {
+	st := g.strides()
+	idx := make([]int, len(g.axes))
+	for d := range g.axes {
+		n := len(g.axes[d])
+		if n < 2 {
+			continue
+		}
+		for k := range g.values {
+			g.unflatten(k, idx)
+			if idx[d] != n-1 {
+				continue // start each line at its last node
+			}
+			for i := n - 2; i >= 0; i-- {
+				at := k - (n-1-i)*st[d]
+				g.values[at] = min(g.values[at], g.values[at+st[d]])
+			}
+		}
+	}
+}
+
+// fill gives every node with known[k] false a value from its known
+// neighbours: along each axis, the nearest known nodes on both sides are
+// interpolated linearly in the coordinate; the estimates of the axes that
+// have both sides are averaged; failing that, the one-sided nearest values
+// are averaged; failing that (no known node on any axis line through it),
+// the mean of all known values. It returns the number of nodes filled.
+func (g *grid) fill(known []bool) int {
+	var sum float64
+	var nk int
+	for k, ok := range known {
+		if ok {
+			sum += g.values[k]
+			nk++
+		}
+	}
+	if nk == 0 {
+		return 0
+	}
+	mean := sum / float64(nk)
+	st := g.strides()
+	idx := make([]int, len(g.axes))
+	filled := 0
+	out := slices.Clone(g.values)
+	for k, ok := range known {
+		if ok {
+			continue
+		}
+		g.unflatten(k, idx)
+		var two, one []float64
+		for d, a := range g.axes {
+			l, r := -1, -1
+			for i := idx[d] - 1; i >= 0; i-- {
+				if known[k+(i-idx[d])*st[d]] {
+					l = i
+					break
+				}
+			}
+			for i := idx[d] + 1; i < len(a); i++ {
+				if known[k+(i-idx[d])*st[d]] {
+					r = i
+					break
+				}
+			}
+			switch {
+			case l >= 0 && r >= 0:
+				vl, vr := g.values[k+(l-idx[d])*st[d]], g.values[k+(r-idx[d])*st[d]]
+				t := (a[idx[d]] - a[l]) / (a[r] - a[l])
+				two = append(two, vl+(vr-vl)*t)
+			case l >= 0:
+				one = append(one, g.values[k+(l-idx[d])*st[d]])
+			case r >= 0:
+				one = append(one, g.values[k+(r-idx[d])*st[d]])
+			}
+		}
+		switch {
+		case len(two) > 0:
+			out[k] = meanOf(two)
+		case len(one) > 0:
+			out[k] = meanOf(one)
+		default:
+			out[k] = mean
+		}
+		filled++
+	}
+	copy(g.values, out)
+	return filled
+}
+
+func meanOf(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+// finiteNonNeg reports whether every value is a finite number ≥ 0.
+func finiteNonNeg(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
+			return false
+		}
+	}
+	return true
+}

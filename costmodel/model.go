@@ -1,0 +1,306 @@
+package costmodel
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/nvitprof/nvitprof/arch"
+)
+
+// ModelKind names how a Model predicts.
+type ModelKind string
+
+// The model kinds.
+const (
+	// ModelHW is the default: per component, the table's grid where it was
+	// measured, a fitted compute/memory-traffic trend outside it, and a
+	// monotone envelope over both (see the package documentation).
+	ModelHW ModelKind = "hw"
+	// ModelNViTInterp is NViT's baseline: multilinear interpolation of the
+	// table on its grid with a zero plane at EMB 0, refusing everything
+	// else, as NVlabs/NViT's pruner does with scipy's RegularGridInterpolator.
+	ModelNViTInterp ModelKind = "nvit-interp"
+)
+
+// ModelKinds lists the model kinds, the default first.
+func ModelKinds() []ModelKind { return []ModelKind{ModelHW, ModelNViTInterp} }
+
+// ParseModelKind checks a model kind's name.
+func ParseModelKind(s string) (ModelKind, error) {
+	for _, k := range ModelKinds() {
+		if string(k) == s {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("costmodel: unknown model kind %q (want hw or nvit-interp)", s)
+}
+
+// Predictor is what the pruner and the architecture generator need from a
+// cost model, whatever its kind. Latencies are milliseconds of one execution
+// over the table's batch. Every method refuses (returns an error) rather than
+// guessing: a query outside what the model covers, or an architecture whose
+// tokens or geometry differ from the table's.
+type Predictor interface {
+	// BlockMS is the latency of one transformer block of width emb over
+	// tokens tokens.
+	BlockMS(emb, tokens int, b arch.Block) (float64, error)
+	// Latency is the whole model: every block plus the rest.
+	Latency(s arch.Spec) (Prediction, error)
+	// Marginal is the latency saved by removal r at s; never negative.
+	Marginal(s arch.Spec, r Removal) (float64, error)
+	// Speedup is Latency(ref) / Latency(s).
+	Speedup(s, ref arch.Spec) (float64, error)
+}
+
+var _ Predictor = (*Model)(nil)
+
+// Source says which table a model was fitted to.
+type Source struct {
+	Path    string `json:"path,omitempty"`   // the file, as given
+	Format  string `json:"format,omitempty"` // jsonl, csv or nvit-lut
+	Rows    int    `json:"rows"`             // rows the model was fitted to
+	SHA256  string `json:"sha256"`           // TableHash of the table
+	Summary string `json:"summary"`          // Header.Summary
+	Header  Header `json:"header"`           // the table's header
+}
+
+// Model is a fitted cost model. Build one with Fit, or read one with Load.
+type Model struct {
+	kind   ModelKind
+	source Source
+	comps  map[Kind]*component
+}
+
+// Kind is the model's kind.
+func (m *Model) Kind() ModelKind { return m.kind }
+
+// Source is the table the model was fitted to.
+func (m *Model) Source() Source { return m.source }
+
+// Header is the header of the table the model was fitted to.
+func (m *Model) Header() Header { return m.source.Header }
+
+// Components lists the kinds of rows the model has a component for
+// (attn, mlp, block, rest), in that order.
+func (m *Model) Components() []Kind {
+	var out []Kind
+	for _, k := range []Kind{KindAttn, KindMLP, KindBlock, KindRest} {
+		if m.comps[k] != nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// FitOptions choose what Fit builds.
+type FitOptions struct {
+	Kind   ModelKind // default ModelHW
+	Path   string    // the table's file, recorded in the model
+	Format string    // the table's format, recorded in the model
+}
+
+// Fit builds a model of opt.Kind from t's attn, mlp, block and rest rows
+// (model rows are for evaluation). The hw kind needs the header's tokens.
+func Fit(t Table, opt FitOptions) (*Model, error) {
+	if opt.Kind == "" {
+		opt.Kind = ModelHW
+	}
+	if _, err := ParseModelKind(string(opt.Kind)); err != nil {
+		return nil, err
+	}
+	if opt.Kind == ModelHW && t.Header.Tokens <= 0 {
+		return nil, errors.New("costmodel: fit hw: the table's header gives no tokens, which the compute/memory trend needs")
+	}
+	hash, err := TableHash(t)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{kind: opt.Kind, comps: map[Kind]*component{}}
+	byKind := map[Kind][]Row{}
+	n := 0
+	for _, r := range t.Rows {
+		if r.Kind == KindModel {
+			continue
+		}
+		byKind[r.Kind] = append(byKind[r.Kind], r)
+		n++
+	}
+	if n == 0 {
+		return nil, errors.New("costmodel: fit: the table has no attn, mlp, block or rest rows")
+	}
+	for _, k := range []Kind{KindAttn, KindMLP, KindBlock, KindRest} {
+		if len(byKind[k]) == 0 {
+			continue
+		}
+		c, err := newComponent(opt.Kind, k, t.Header, byKind[k])
+		if err != nil {
+			return nil, err
+		}
+		m.comps[k] = c
+	}
+	m.source = Source{Path: opt.Path, Format: opt.Format, Rows: n, SHA256: hash,
+		Summary: t.Header.Summary(), Header: t.Header}
+	return m, nil
+}
+
+// TableHash is the SHA-256 of t's JSON Lines encoding, in hex: the same
+// table read from JSONL, CSV (with the same header) or an NViT LUT hashes
+// alike.
+func TableHash(t Table) (string, error) {
+	var buf bytes.Buffer
+	if err := t.WriteJSONL(&buf); err != nil {
+		return "", fmt.Errorf("costmodel: hash table: %w", err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Summary is a one-line description of what a table measured.
+func (h Header) Summary() string {
+	var parts []string
+	add := func(s string) {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	dev := h.DeviceName
+	if dev == "" {
+		dev = h.Device
+	}
+	add(dev)
+	rt := h.Runtime
+	if h.Backend != "" {
+		rt += "/" + h.Backend
+	}
+	add(strings.TrimPrefix(rt, "/"))
+	add(h.DType)
+	if h.Batch > 0 {
+		add(fmt.Sprintf("batch %d", h.Batch))
+	}
+	if h.Tokens > 0 {
+		add(fmt.Sprintf("%d tokens", h.Tokens))
+	}
+	add(h.Method.Name)
+	if len(parts) == 0 {
+		return "(no header)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// checkTokens refuses a query whose tokens differ from the table's.
+func (m *Model) checkTokens(tokens int) error {
+	h := m.source.Header
+	if h.Tokens > 0 && tokens != h.Tokens {
+		return fmt.Errorf("costmodel: the query has %d tokens but the table was measured with %d: latencies do not carry over between sequence lengths", tokens, h.Tokens)
+	}
+	if h.Tokens <= 0 && m.kind == ModelHW {
+		return errors.New("costmodel: the table's header gives no tokens")
+	}
+	return nil
+}
+
+// BlockMS predicts one block of width emb over tokens tokens: the sum of the
+// attention and MLP components when the table measured them (a sub-block
+// that is absent, heads or MLP 0, costs nothing), else the block component.
+func (m *Model) BlockMS(emb, tokens int, b arch.Block) (float64, error) {
+	if err := m.checkTokens(tokens); err != nil {
+		return 0, err
+	}
+	if emb <= 0 {
+		return 0, fmt.Errorf("costmodel: EMB must be positive, got %d", emb)
+	}
+	if err := b.Validate(); err != nil {
+		return 0, fmt.Errorf("costmodel: %w", err)
+	}
+	attn, mlp := m.comps[KindAttn], m.comps[KindMLP]
+	needA, needM := b.Heads > 0, b.MLP > 0
+	if (attn != nil || mlp != nil) && (!needA || attn != nil) && (!needM || mlp != nil) {
+		total := 0.0
+		if needA {
+			v, err := attn.at(attn.blockPoint(emb, b))
+			if err != nil {
+				return 0, err
+			}
+			total += v
+		}
+		if needM {
+			v, err := mlp.at(mlp.blockPoint(emb, b))
+			if err != nil {
+				return 0, err
+			}
+			total += v
+		}
+		return total, nil
+	}
+	if blk := m.comps[KindBlock]; blk != nil {
+		if !needA && !needM {
+			return 0, nil
+		}
+		return blk.at(blk.blockPoint(emb, b))
+	}
+	var missing []string
+	if needA && attn == nil {
+		missing = append(missing, "attn")
+	}
+	if needM && mlp == nil {
+		missing = append(missing, "mlp")
+	}
+	return 0, fmt.Errorf("costmodel: the table has no %s rows and no block rows to predict a block with heads %d and MLP %d",
+		strings.Join(missing, " or "), b.Heads, b.MLP)
+}
+
+// RestMS predicts the rest of model s (patch embedding, tokens, final norm,
+// classifiers). ok is false when the table has no rest rows: then the rest
+// is not predicted (0), as in NViT's pruner, which counts blocks only.
+func (m *Model) RestMS(s arch.Spec) (ms float64, ok bool, err error) {
+	if err := m.checkSpec(s); err != nil {
+		return 0, false, err
+	}
+	c := m.comps[KindRest]
+	if c == nil {
+		return 0, false, nil
+	}
+	v, err := c.at([]int{s.EMB})
+	return v, err == nil, err
+}
+
+// checkSpec refuses s when its tokens or geometry differ from the table's.
+func (m *Model) checkSpec(s arch.Spec) error {
+	if err := s.Validate(); err != nil {
+		return fmt.Errorf("costmodel: %w", err)
+	}
+	h := m.source.Header
+	var diffs []string
+	chk := func(name string, spec, table int) {
+		if table > 0 && spec != table {
+			diffs = append(diffs, fmt.Sprintf("%s %d (table %d)", name, spec, table))
+		}
+	}
+	chk("tokens", s.Tokens(), h.Tokens)
+	chk("image", s.Image, h.Image)
+	chk("patch", s.Patch, h.Patch)
+	chk("channels", s.Channels, h.Channels)
+	chk("classes", s.Classes, h.Classes)
+	if len(diffs) > 0 {
+		name := s.Name
+		if name == "" {
+			name = "the architecture"
+		}
+		hint := ""
+		if h.Tokens > 0 && s.Tokens() != h.Tokens && h.Tokens-s.Patches() == 2 {
+			hint = " (the table was measured with cls + distillation tokens: use a distilled architecture, e.g. deit-b-distilled)"
+		} else if h.Tokens > 0 && s.Tokens() != h.Tokens && h.Tokens-s.Patches() == 1 {
+			hint = " (the table was measured with a cls token only: use a non-distilled architecture)"
+		}
+		return fmt.Errorf("costmodel: %s disagrees with the table it is predicted from: %s%s",
+			name, strings.Join(diffs, ", "), hint)
+	}
+	if h.Tokens <= 0 {
+		return errors.New("costmodel: the table's header gives no tokens, so whole-model predictions cannot be checked against it")
+	}
+	return nil
+}
