@@ -75,14 +75,14 @@ type Group struct {
 
 // Prediction rows: one per evaluated row.
 type EvalRow struct {
-	Kind        Kind    `json:"kind"`
-	Key         string  `json:"key"`
-	Name        string  `json:"name,omitempty"`
-	Fold        int     `json:"fold"` // 1..k for k-fold rows, 0 for rows never fitted
+	Kind        Kind      `json:"kind"`
+	Key         string    `json:"key"`
+	Name        string    `json:"name,omitempty"`
+	Fold        int       `json:"fold"` // 1..k for k-fold rows, 0 for rows never fitted
 	MeasuredMS  float64   `json:"measured_ms"`
 	PredictedMS NullFloat `json:"predicted_ms"` // NaN (null) when refused
 	ErrPct      NullFloat `json:"err_pct"`      // (predicted − measured) / measured, %; NaN when refused
-	Refused     string  `json:"refused,omitempty"`
+	Refused     string    `json:"refused,omitempty"`
 }
 
 // Evaluation is what Eval found.

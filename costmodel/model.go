@@ -69,6 +69,52 @@ type Source struct {
 }
 
 // Model is a fitted cost model. Build one with Fit, or read one with Load.
+//
+// A model has one component per kind of row the table measured: attention
+// over (EMB, heads, QK, V), MLP over (EMB, MLP), rest over EMB, and whole
+// blocks over all five when the table has block rows (NViT's LUT has only
+// those). A block is attention + MLP when the table measured both, else the
+// block component. Each component starts from the table's grid: the sorted
+// values of every dimension the rows hold, a node per combination. A node no
+// row measured (a sparse sweep, or a row held out by Eval) is filled from
+// its neighbours along each axis (linear in the coordinate, averaged over
+// the axes; for hw in log(latency / trend)).
+//
+// ModelNViTInterp then does what NVlabs/NViT's pruner does: multilinear
+// interpolation of that grid with a plane of zeros prepended at EMB 0
+// (scipy's RegularGridInterpolator over EMB {0, 256, 512, 768}), so below the
+// smallest EMB measured the latency falls linearly to 0 — with a constant
+// per-block cost in the table this under-predicts small models' latency and
+// over-predicts their speedup. Everything else outside the grid is refused,
+// as scipy does; nothing is clamped. Inversions in the table are kept, so a
+// removal can be predicted to slow the model down (Marginal reports an
+// *InversionError).
+//
+// ModelHW, the default, keeps the measured grid too, and adds:
+//
+//   - A trend: latency ≈ Σ cᵢ·featureᵢ with cᵢ ≥ 0, features from package
+//     arch's exact counts (launches, dense and attention MACs, weights,
+//     activations; see fitTrend), least squares on relative error (gonum).
+//   - Extrapolation by the trend, anchored at the grid: outside the grid the
+//     latency is trend(x) · (measured / trend) at the nearest point of the
+//     grid (the ratio interpolated there and held constant beyond the edge).
+//     It is evaluated on virtual nodes a quarter octave apart, from a quarter
+//     of each axis's smallest measured value (not below 1; block heads and
+//     MLP also at 0, the sub-block absent) to twice its largest; queries
+//     beyond are refused with the range in the message.
+//   - Monotonicity: every node, measured or virtual, is replaced by the
+//     minimum over the nodes that dominate it, L̃(x) = min_{y ≥ x} L(y). A
+//     smaller configuration can always run at the speed of a larger one
+//     (pad it), so this removes the table's inversions — never raising a
+//     value — while keeping every measured step that no larger
+//     configuration undercuts. Multilinear interpolation of a grid that is
+//     non-decreasing along each axis is non-decreasing in every coordinate,
+//     so removing units never makes a prediction slower.
+//
+// Predictions reproduce the measured latencies where the table is monotone,
+// interpolate between neighbouring measured points (staircases stay where
+// they were measured, not smoothed by the trend), and follow the trend only
+// outside the grid.
 type Model struct {
 	kind   ModelKind
 	source Source

@@ -1,0 +1,254 @@
+package costmodel
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/nvitprof/nvitprof/arch"
+)
+
+// smallTable has every component: attn, mlp, rest, a validation block and a model row.
+func smallTable() Table {
+	h := testHeader() // 32² image, 16² patches, 5 tokens, batch 2
+	tab := Table{Header: h}
+	for _, e := range []int{32, 64} {
+		for _, hd := range []int{1, 2} {
+			for _, qk := range []int{8, 16} {
+				tab.Rows = append(tab.Rows, Row{Kind: KindAttn, EMB: e, Heads: hd, QK: qk, V: 16,
+					MedianMS: 0.01 + trueLatency(h, e, arch.Block{Heads: hd, QK: qk, V: 16})})
+			}
+		}
+		for _, m := range []int{64, 128, 256} {
+			tab.Rows = append(tab.Rows, Row{Kind: KindMLP, EMB: e, MLP: m, MedianMS: trueLatency(h, e, arch.Block{MLP: m})})
+		}
+		tab.Rows = append(tab.Rows, Row{Kind: KindRest, EMB: e, MedianMS: 0.001 * float64(e)})
+	}
+	// One attn row missing (emb 64, heads 2, qk 16): filled from neighbours.
+	tab.Rows = slicesDeleteKey(tab.Rows, "attn emb=64 heads=2 qk=16 v=16")
+	tab.Rows = append(tab.Rows,
+		Row{Kind: KindBlock, EMB: 48, Heads: 1, QK: 8, V: 16, MLP: 128, MedianMS: 0.2},
+		Row{Kind: KindModel, Name: "tiny", EMB: 48, Dim: &arch.Dim{EMB: 48, Head: []int{2, 1}, QK: []int{16, 8}, V: []int{16, 16}, MLP: []int{128, 64}}, MedianMS: 0.5})
+	return tab
+}
+
+func slicesDeleteKey(rows []Row, key string) []Row {
+	var out []Row
+	for _, r := range rows {
+		if r.Key() != key {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func TestModelFileRoundTrip(t *testing.T) {
+	tab := smallTable()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, k := range ModelKinds() {
+		m := mustFit(t, tab, k)
+		var buf bytes.Buffer
+		if err := m.Save(&buf); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(bytes.NewReader(buf.Bytes()), "m.json")
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		if got.Kind() != k || got.Source().SHA256 != m.Source().SHA256 || got.Source().Rows != len(tab.Rows)-1 {
+			t.Errorf("%s: source %+v", k, got.Source())
+		}
+		for range 300 {
+			e := 20 + rng.IntN(60)
+			b := arch.Block{Heads: rng.IntN(3), QK: 4 + rng.IntN(20), V: 4 + rng.IntN(20), MLP: rng.IntN(300)}
+			if b.Heads == 0 {
+				b.QK, b.V = 0, 0
+			}
+			want, errW := m.BlockMS(e, 5, b)
+			have, errH := got.BlockMS(e, 5, b)
+			if (errW == nil) != (errH == nil) || (errW == nil && want != have) {
+				t.Fatalf("%s emb %d %+v: loaded %v (%v), fitted %v (%v)", k, e, b, have, errH, want, errW)
+			}
+		}
+		var again bytes.Buffer
+		got.Save(&again)
+		if !bytes.Equal(buf.Bytes(), again.Bytes()) {
+			t.Errorf("%s: second save differs", k)
+		}
+	}
+}
+
+func TestModelFileErrors(t *testing.T) {
+	m := mustFit(t, smallTable(), ModelHW)
+	var buf bytes.Buffer
+	m.Save(&buf)
+	good := buf.String()
+	for _, tc := range []struct{ name, in, want string }{
+		{"empty", "", "not a JSON model file"},
+		{"truncated", good[:len(good)/2], "not a JSON model file"},
+		{"a table", `{"nvitprof_table":1}`, "not a nvitprof model file"},
+		{"old or new version", strings.Replace(good, `"nvitprof_model": 1`, `"nvitprof_model": 2`, 1), "version 2"},
+		{"unknown kind", strings.Replace(good, `"kind": "hw"`, `"kind": "magic"`, 1), "unknown model kind"},
+		{"unknown field", strings.Replace(good, `"kind": "hw"`, `"kind": "hw", "extra": 1`, 1), "unknown field"},
+		{"negative coefficient", strings.Replace(good, `"coef": [`, `"coef": [-1,`, 1), "coefficients"},
+		{"trailing", good + "{}", "after top-level value"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(strings.NewReader(tc.in), "m.json")
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "m.json") {
+				t.Errorf("err %v, want one naming m.json and mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func FuzzLoadModel(f *testing.F) {
+	for _, k := range ModelKinds() {
+		m, err := Fit(mlpTable([]int{8, 16}, []int{4, 8}, func(e, m float64) float64 { return e + m }), FitOptions{Kind: k})
+		if err != nil {
+			f.Fatal(err)
+		}
+		var buf bytes.Buffer
+		m.Save(&buf)
+		f.Add(buf.Bytes())
+	}
+	f.Add([]byte(`{"nvitprof_model":1,"kind":"nvit-interp","source":{"rows":1,"sha256":"","summary":"","header":{"nvitprof_table":1}},"components":[{"kind":"rest","axes":[{"name":"emb","values":[4]}],"values_ms":[1]}]}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		m, err := Load(bytes.NewReader(in), "fuzz.json")
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := m.Save(&out); err != nil {
+			t.Fatalf("save what was loaded: %v", err)
+		}
+		again, err := Load(bytes.NewReader(out.Bytes()), "again.json")
+		if err != nil {
+			t.Fatalf("load what was saved: %v\n%s", err, out.Bytes())
+		}
+		var out2 bytes.Buffer
+		again.Save(&out2)
+		if !bytes.Equal(out.Bytes(), out2.Bytes()) {
+			t.Fatalf("second save differs:\n%s\n%s", out.Bytes(), out2.Bytes())
+		}
+	})
+}
+
+func TestEvalSmallTable(t *testing.T) {
+	tab := smallTable()
+	ev, err := Eval(tab, EvalOptions{Kind: ModelHW, Folds: 3, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[Kind]Group{}
+	for _, g := range ev.Groups {
+		kinds[g.Kind] = g
+	}
+	if kinds[KindAttn].How != "k-fold" || kinds[KindBlock].How != "not fitted" || kinds[KindModel].How != "not fitted" {
+		t.Errorf("groups %+v", ev.Groups)
+	}
+	if g := kinds[KindAttn]; g.Rows != 7 || g.N+g.Refused != 7 || len(g.Warnings) == 0 {
+		t.Errorf("attn group %+v: want 7 rows and a warning about so few", g)
+	}
+	// The model row is predicted as blocks + rest of the full model.
+	full := mustFit(t, tab, ModelHW)
+	spec, _ := tab.Header.spec(tab.Rows[len(tab.Rows)-1])
+	p, err := full.Latency(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mr EvalRow
+	for _, r := range ev.Rows {
+		if r.Kind == KindModel {
+			mr = r
+		}
+	}
+	if float64(mr.PredictedMS) != p.TotalMS || !near(float64(mr.ErrPct), 100*(p.TotalMS-0.5)/0.5, 1e-12) {
+		t.Errorf("model row %+v, want predicted %v", mr, p.TotalMS)
+	}
+	var text, csvOut bytes.Buffer
+	if err := ev.WriteText(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"MAPE", "Spearman", "k-fold", "not fitted", "(1)"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text output lacks %q:\n%s", want, text.String())
+		}
+	}
+	if err := ev.WriteCSV(&csvOut); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(csvOut.String(), "\n"); n != len(ev.Rows)+1 {
+		t.Errorf("csv has %d lines for %d rows", n, len(ev.Rows))
+	}
+}
+
+// On NViT's own V100 table (present in the project's workspace only), the
+// hw model meets the issue's goals on held-out configurations, is monotone
+// where NViT's interpolation is not, and predicts DeiT-T (EMB 192, below
+// the grid) slower per MAC than DeiT-B.
+func TestNViTV100Models(t *testing.T) {
+	if _, err := os.Stat(nvitV100); err != nil {
+		t.Skipf("NViT's table is not here (%s): the project's workspace has it, a clone does not", nvitV100)
+	}
+	l, err := ReadLUTFile(nvitV100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := l.Table(NViTV100Header())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := Eval(tab, EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := ev.Groups[0]
+	if g.Kind != KindBlock || g.N != 9375 || g.Within10 < 99 || g.Within5 < 95 || g.Spearman < 0.99 {
+		t.Errorf("hw on V100: %+v; goals ±10%% ≥ 99, ±5%% ≥ 95, Spearman ≥ 0.99", g)
+	}
+	hw := mustFit(t, tab, ModelHW)
+	nv := mustFit(t, tab, ModelNViTInterp)
+	b, _ := arch.Preset("deit-b-distilled")
+	rng := rand.New(rand.NewPCG(5, 5))
+	inversions := 0
+	for range 400 {
+		s := b.Clone()
+		s.EMB = 256 + rng.IntN(513)
+		for i := range s.Blocks {
+			s.Blocks[i] = arch.Block{Heads: 1 + rng.IntN(12), QK: 1 + rng.IntN(64), V: 1 + rng.IntN(64), MLP: rng.IntN(3073)}
+		}
+		r := Removal{Dim: Dimensions()[rng.IntN(5)], Block: rng.IntN(12), K: 1 + rng.IntN(8)}
+		if _, err := r.Apply(s); err != nil {
+			continue
+		}
+		if _, err := hw.Marginal(s, r); err != nil && !strings.Contains(err.Error(), "outside") {
+			t.Fatalf("hw: %v", err)
+		}
+		var ie *InversionError
+		if _, err := nv.Marginal(s, r); err != nil && asInversion(err, &ie) {
+			inversions++
+		}
+	}
+	t.Logf("NViT's interpolation rewarded %d of 400 random removals with a negative latency", inversions)
+	tt, _ := arch.Preset("deit-t-distilled")
+	pt, err := hw.Latency(tt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := hw.Latency(b)
+	if ratio := pb.TotalMS / pt.TotalMS; math.IsNaN(ratio) || ratio >= float64(b.MACs())/float64(tt.MACs()) {
+		t.Errorf("hw speedup of DeiT-T over DeiT-B %.2f: a small model is not faster than its MAC ratio", ratio)
+	}
+}
+
+func asInversion(err error, target **InversionError) bool {
+	ie, ok := err.(*InversionError)
+	if ok {
+		*target = ie
+	}
+	return ok
+}
