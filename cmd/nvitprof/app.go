@@ -47,6 +47,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			archCmd(),
 			devicesCmd(),
+			fitCmd(), evalCmd(), exportCmd(), predictCmd(),
 		},
 		// Errors are returned to main, which prints one line and picks the
 		// exit code; cli must not exit by itself (it would skip deferred flushes).

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/urfave/cli/v2"
+)
+
+func evalCmd() *cli.Command {
+	return &cli.Command{
+		Name:  "eval",
+		Usage: "cross-validate a cost model on a latency table: MAPE, RMSPE, ±5%/±10%, Spearman",
+		Description: "Each row of the fitted components is predicted by a model fitted without its fold\n" +
+			"(k-fold, seeded); block rows of a decomposed table and model rows are predicted from the\n" +
+			"components and never fitted. Example: nvitprof eval --table v100.json --kind nvit-interp",
+		Flags: append(tableFlags(), kindFlag(),
+			&cli.IntFlag{Name: "folds", Value: 5, Usage: "`K` of k-fold cross-validation"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the shuffle into folds"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
+			&cli.StringFlag{Name: "csv", Usage: "also write the predicted-vs-measured rows to `FILE` (CSV)"},
+		),
+		Action: func(c *cli.Context) error {
+			kind, err := modelKind(c)
+			if err != nil {
+				return err
+			}
+			format := c.String("format")
+			if format != "text" && format != "json" {
+				return usagef("unknown --format %q: want text or json", format)
+			}
+			if c.Int("folds") < 2 {
+				return usagef("--folds %d: want at least 2", c.Int("folds"))
+			}
+			lt, err := loadTable(c)
+			if err != nil {
+				return err
+			}
+			if _, err := fitTable(lt, kind); err != nil {
+				return err
+			}
+			ev, err := costmodel.Eval(lt.Table, costmodel.EvalOptions{Kind: kind, Folds: c.Int("folds"), Seed: c.Uint64("seed")})
+			if err != nil {
+				return err
+			}
+			ev.Source.Path, ev.Source.Format = lt.Path, lt.Format
+			if path := c.String("csv"); path != "" {
+				f, err := os.Create(path)
+				if err != nil {
+					return fmt.Errorf("write predictions: %w", err)
+				}
+				werr := ev.WriteCSV(f)
+				if cerr := f.Close(); werr == nil {
+					werr = cerr
+				}
+				if werr != nil {
+					return werr
+				}
+			}
+			if format == "json" {
+				enc := json.NewEncoder(c.App.Writer)
+				enc.SetIndent("", " ")
+				return enc.Encode(ev)
+			}
+			return ev.WriteText(c.App.Writer)
+		},
+	}
+}
