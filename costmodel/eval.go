@@ -73,7 +73,8 @@ type Group struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
-// Prediction rows: one per evaluated row.
+// EvalRow is one evaluated row: its measurement, its prediction (or why
+// there is none) and the fold that held it out.
 type EvalRow struct {
 	Kind        Kind      `json:"kind"`
 	Key         string    `json:"key"`

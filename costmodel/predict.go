@@ -92,6 +92,7 @@ type Removal struct {
 	K     int
 }
 
+// String describes r, e.g. "8 qk of block 3".
 func (r Removal) String() string {
 	if r.Dim == DimEMB {
 		return fmt.Sprintf("%d EMB channels", r.K)
@@ -194,6 +195,7 @@ type InversionError struct {
 	BeforeMS, AfterMS float64 // latency before and after the removal
 }
 
+// Error states the inversion.
 func (e *InversionError) Error() string {
 	return fmt.Sprintf("costmodel: the %s model predicts that removing %s makes %s slower (%.6g ms → %.6g ms): the table is not monotone there",
 		e.Model, e.Removal, e.Arch, e.BeforeMS, e.AfterMS)
