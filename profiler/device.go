@@ -90,7 +90,10 @@ func OpenDevice(name string, opts DeviceOptions) (*Device, error) {
 		return nil, err
 	}
 	if kind == KindCPU {
-		b, err := newBackend("go")
+		// Ops run one after another (matrix products still use every core):
+		// simplego's parallel op scheduling deadlocks its worker pool on
+		// graphs with independent branches of large products (v0.26.0).
+		b, err := newBackend("go:ops_sequential")
 		if err != nil {
 			return nil, fmt.Errorf("open cpu: %w", err)
 		}

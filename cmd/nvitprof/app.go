@@ -48,6 +48,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			archCmd(),
 			devicesCmd(),
 			fitCmd(), evalCmd(), exportCmd(), predictCmd(),
+			sweepCmd(),
+			runnerCmd(),
 		},
 		// Errors are returned to main, which prints one line and picks the
 		// exit code; cli must not exit by itself (it would skip deferred flushes).

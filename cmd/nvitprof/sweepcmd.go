@@ -1,0 +1,327 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/profiler"
+	"github.com/urfave/cli/v2"
+)
+
+// deviceFlag chooses where to measure.
+var deviceFlag = &cli.StringFlag{
+	Name:    "device",
+	Aliases: []string{"d"},
+	Value:   "cpu",
+	Usage:   "`DEVICE`: cpu (GoMLX's pure-Go backend, needs nothing installed) or cuda:N (XLA with a CUDA PJRT plugin)",
+	EnvVars: []string{"NVITPROF_DEVICE"},
+}
+
+func sweepCmd() *cli.Command {
+	const grid, timing, out = "Grid", "Timing", "Output"
+	return &cli.Command{
+		Name:  "sweep",
+		Usage: "measure a grid of ViT sub-blocks and write a latency table",
+		Description: `Measures attention and MLP sub-blocks (and the rest of the model, full blocks
+and whole models) over a grid of the five NViT dimensions, one JSON Lines row per
+configuration, appended and flushed as measured. Per-block device time comes from
+differential stacking: each unit is stacked at two depths with its own weights and
+(T(deep) - T(shallow)) / (deep - shallow) cancels host dispatch.
+
+Defaults follow deployment: on GPUs batch 256 (as NViT measured) and bfloat16,
+depths 2 and 10; on the CPU the preset's small batch, float32, depths 1 and 3.
+
+Examples:
+  nvitprof sweep --device cpu --preset quick --out quick.jsonl
+  nvitprof sweep --device cuda:0 --preset nvit --out h100.jsonl
+  nvitprof sweep --device cuda:0 --preset nvit --out h100.jsonl --resume
+  nvitprof sweep --device cuda:0,cuda:1 --preset nvit --out two.jsonl
+  nvitprof sweep --device cuda:0 --emb 768 --heads 12 --qk 8:64:8 --v 64 --mlp 2560:3328:16 --out fine.jsonl
+  nvitprof sweep --runner "python3 my_torch_runner.py" --preset deit --out torch.jsonl`,
+		Flags: []cli.Flag{
+			deviceFlag, pluginFlag,
+			&cli.StringFlag{Name: "preset", Aliases: []string{"p"}, Category: grid, Usage: "sweep preset: " + strings.Join(profiler.SweepPresetNames(), ", ")},
+			&cli.StringFlag{Name: "emb", Category: grid, Usage: "EMB values, e.g. 256,512 or 128:768:128 (replaces the preset's)"},
+			&cli.StringFlag{Name: "heads", Category: grid, Usage: "head counts, e.g. 1:12"},
+			&cli.StringFlag{Name: "qk", Category: grid, Usage: "QK widths per head"},
+			&cli.StringFlag{Name: "v", Category: grid, Usage: "V widths per head"},
+			&cli.StringFlag{Name: "mlp", Category: grid, Usage: "MLP widths (0 = no MLP)"},
+			&cli.BoolFlag{Name: "blocks", Category: grid, Usage: "measure whole blocks over the full product instead of decomposed sub-blocks"},
+			&cli.StringFlag{Name: "shard", Category: grid, Usage: "measure shard `I/N` of the grid (0-based), to split it across machines; join with nvitprof merge"},
+			&cli.IntFlag{Name: "batch", Category: timing, Usage: "images per execution (default: 256 on GPUs, the preset's on the CPU)"},
+			&cli.StringFlag{Name: "dtype", Category: timing, Usage: "float32, bfloat16 or float16 (default: bfloat16 on GPUs, float32 on the CPU)"},
+			&cli.StringFlag{Name: "depths", Category: timing, Usage: "the two stack depths of differential timing (default 2,10 on GPUs, 1,3 on the CPU)"},
+			&cli.IntFlag{Name: "warmup", Category: timing, Usage: "untimed executions per depth (default 3 GPU, 1 CPU)"},
+			&cli.IntFlag{Name: "samples", Category: timing, Usage: "timed pairs per configuration (default 15 GPU, 5 CPU)"},
+			&cli.Float64Flag{Name: "noise", Category: timing, Value: 0.05, Usage: "relative spread (IQR/median) above which a point is re-measured, then flagged noisy"},
+			&cli.IntFlag{Name: "workers", Category: timing, Value: 1, Usage: "compiling processes per GPU (they time one at a time); compilation, not timing, bounds GPU sweeps"},
+			&cli.StringFlag{Name: "runner", Category: timing, Usage: "measure with an external runner `COMMAND` (JSON Lines on stdin/stdout; see README)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Category: out, Usage: "table `FILE` (JSON Lines); refuses to overwrite, see --resume"},
+			&cli.BoolFlag{Name: "resume", Category: out, Usage: "continue the table in --out: measure only what it lacks (its header must agree)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: out, Usage: "no progress output"},
+		},
+		Action: runSweep,
+	}
+}
+
+// sweepPlan is what a sweep will measure and how.
+type sweepPlan struct {
+	header  costmodel.Header
+	configs []costmodel.Row
+	devices []string
+}
+
+func planSweep(c *cli.Context) (sweepPlan, error) {
+	var plan sweepPlan
+	devices, err := profiler.ParseDevices(c.String("device"))
+	if err != nil {
+		return plan, usageError{err}
+	}
+	plan.devices = devices
+	gpu := strings.HasPrefix(devices[0], profiler.KindCUDA)
+	if c.String("runner") != "" {
+		gpu = true // an external runtime: deployment defaults
+	}
+
+	var p profiler.SweepPreset
+	if name := c.String("preset"); name != "" {
+		if p, err = profiler.LookupSweepPreset(name); err != nil {
+			return plan, usageError{err}
+		}
+	} else {
+		p = profiler.SweepPreset{Name: "custom", Geometry: profiler.NViTGeometry, CPUBatch: 1,
+			Grid: profiler.Grid{Decomposed: true}}
+	}
+	for _, f := range []struct {
+		flag string
+		dst  *[]int
+	}{{"emb", &p.Grid.EMB}, {"heads", &p.Grid.Heads}, {"qk", &p.Grid.QK}, {"v", &p.Grid.V}, {"mlp", &p.Grid.MLP}} {
+		if s := c.String(f.flag); s != "" {
+			vs, err := profiler.ParseInts(s)
+			if err != nil {
+				return plan, usagef("--%s: %v", f.flag, err)
+			}
+			*f.dst = vs
+		}
+	}
+	if c.Bool("blocks") {
+		p.Grid.Decomposed, p.Grid.Validation = false, 0
+	}
+	if err := p.Grid.Validate(); err != nil {
+		if c.String("preset") == "" {
+			return plan, usagef("%v: give --preset or all of --emb, --heads, --qk, --v, --mlp", err)
+		}
+		return plan, usageError{err}
+	}
+	plan.configs = p.Grid.Configs()
+	if s := c.String("shard"); s != "" {
+		i, n, err := parseShard(s)
+		if err != nil {
+			return plan, usageError{err}
+		}
+		if plan.configs, err = profiler.Shard(plan.configs, i, n); err != nil {
+			return plan, usageError{err}
+		}
+	}
+
+	h := costmodel.Header{Version: costmodel.FormatVersion, Runtime: "gomlx",
+		Image: p.Geometry.Image, Patch: p.Geometry.Patch, Channels: p.Geometry.Channels, Classes: p.Geometry.Classes,
+		Tokens: p.Geometry.Tokens(), NVitProfVersion: version, Time: time.Now().UTC().Round(time.Second)}
+	h.Host, _ = os.Hostname()
+	h.Method = costmodel.Method{Name: "differential", NoiseThreshold: c.Float64("noise")}
+	if gpu {
+		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = 256, "bfloat16", []int{2, 10}, 3, 15
+	} else {
+		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = p.CPUBatch, "float32", []int{1, 3}, 1, 5
+	}
+	if c.IsSet("batch") {
+		h.Batch = c.Int("batch")
+	}
+	if c.IsSet("dtype") {
+		if _, err := profiler.ParseDType(c.String("dtype")); err != nil {
+			return plan, usageError{err}
+		}
+		h.DType = strings.ToLower(c.String("dtype"))
+	}
+	if c.IsSet("depths") {
+		d, err := profiler.ParseInts(c.String("depths"))
+		if err != nil || len(d) != 2 || d[0] < 1 {
+			return plan, usagef("--depths %q: want two positive depths such as 2,10", c.String("depths"))
+		}
+		h.Method.Depths = d
+	}
+	if c.IsSet("warmup") {
+		h.Method.Warmup = c.Int("warmup")
+	}
+	if c.IsSet("samples") {
+		h.Method.Samples = c.Int("samples")
+	}
+	if h.Batch < 1 || h.Method.Samples < 1 || h.Method.Warmup < 0 || h.Method.NoiseThreshold <= 0 {
+		return plan, usagef("batch and samples must be positive, warm-up and noise not negative")
+	}
+	if len(p.Grid.Models) > 0 {
+		h.Notes = append(h.Notes, fmt.Sprintf("rest and model rows use stack depths %d,%d", profiler.ModelDepths[0], profiler.ModelDepths[1]))
+	}
+	h.Notes = append(h.Notes, "preset "+p.Name)
+	plan.header = h
+	return plan, nil
+}
+
+func parseShard(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("--shard %q: want I/N with 0 <= I < N", s)
+	}
+	return i, n, nil
+}
+
+func runSweep(c *cli.Context) error {
+	plan, err := planSweep(c)
+	if err != nil {
+		return err
+	}
+	outPath := c.String("out")
+	if outPath == "" {
+		return usagef("--out FILE is required: where the table goes")
+	}
+	if !c.Bool("resume") {
+		if _, err := os.Stat(outPath); err == nil {
+			return fmt.Errorf("%s exists: add --resume to continue it, or choose another --out", outPath)
+		}
+	}
+
+	measurers, closeAll, err := startMeasurers(c, &plan)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+
+	w, res, err := costmodel.Resume(outPath, plan.header, costmodel.WriterOptions{})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	todo := profiler.Remaining(plan.configs, res.Table)
+	prog := newProgress(c.App.ErrWriter, "sweep", len(todo), c.Bool("quiet"))
+	if n := len(plan.configs) - len(todo); n > 0 {
+		prog.logf("resuming %s: %d of %d configurations already measured", outPath, n, len(plan.configs))
+	}
+	if res.Truncated > 0 {
+		prog.logf("resuming %s: removed a torn last line (%d bytes)", outPath, res.Truncated)
+	}
+	start := time.Now()
+	noisy := 0
+	result, err := profiler.Sweep(c.Context, todo, measurers, w, profiler.SweepOptions{
+		Progress: func(done, total int, row costmodel.Row, rerr error) {
+			if rerr != nil {
+				prog.logf("%s: %v", row.Key(), rerr)
+			} else if row.Noisy {
+				noisy++
+			}
+			prog.step(done, row.Key())
+		},
+	})
+	prog.finish()
+	if cerr := w.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	el := time.Since(start)
+	fmt.Fprintf(c.App.ErrWriter, "%s: %d configurations measured in %s (%.1f/min) on %s, %d noisy, %d failed\n",
+		outPath, result.Measured, el.Round(time.Second), float64(result.Measured)/el.Minutes(),
+		plan.header.DeviceName, noisy, len(result.Failed))
+	if err != nil {
+		if errors.Is(err, c.Context.Err()) {
+			return fmt.Errorf("interrupted: %d rows are in %s; continue with --resume", result.Measured, outPath)
+		}
+		return err
+	}
+	if len(result.Failed) > 0 {
+		return fmt.Errorf("%d configurations failed (first: %v); rerun with --resume to retry them", len(result.Failed), result.Failed[0])
+	}
+	return nil
+}
+
+// startMeasurers opens the device(s) and fills the header's device fields.
+// One device runs in this process; several devices, an external runner or
+// --workers > 1 run as runner processes.
+func startMeasurers(c *cli.Context, plan *sweepPlan) ([]profiler.Measurer, func(), error) {
+	h := &plan.header
+	workers := c.Int("workers")
+	if workers < 1 {
+		return nil, nil, usagef("--workers must be at least 1")
+	}
+	if runnerCmd := c.String("runner"); runnerCmd != "" {
+		argv := strings.Fields(runnerCmd)
+		m, err := profiler.StartRunner(c.Context, argv, nil, *h, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		hello := m.Hello()
+		h.Device, h.DeviceKind, h.DeviceName = "runner", "external", hello.DeviceName
+		h.Runtime, h.Backend, h.PluginVersion = hello.Runtime, hello.Backend, hello.Version
+		h.Notes = append(h.Notes, "runner: "+runnerCmd)
+		return []profiler.Measurer{m}, func() { m.Close() }, nil
+	}
+	if len(plan.devices) == 1 && workers == 1 {
+		dev, err := profiler.OpenDevice(plan.devices[0], profiler.DeviceOptions{Plugin: c.String("plugin")})
+		if err != nil {
+			return nil, nil, err
+		}
+		fillDevice(h, dev.Name, dev.Kind, dev.Hardware, dev.Backend.Name(), dev.Plugin, dev.PluginVersion)
+		m, err := profiler.NewGoMLXMeasurer(dev, *h)
+		if err != nil {
+			dev.Close()
+			return nil, nil, err
+		}
+		return []profiler.Measurer{m}, dev.Close, nil
+	}
+	// Runner processes of this very binary: one per device and worker.
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	var ms []profiler.Measurer
+	var ext []*profiler.ExternalMeasurer
+	closeAll := func() {
+		for _, m := range ext {
+			m.Close()
+		}
+	}
+	for _, d := range plan.devices {
+		lock := &sync.Mutex{} // one timing at a time per device
+		for range workers {
+			argv := []string{self, "runner", "--device", d}
+			if p := c.String("plugin"); p != "" {
+				argv = append(argv, "--plugin", p)
+			}
+			m, err := profiler.StartRunner(c.Context, argv, nil, *h, lock)
+			if err != nil {
+				closeAll()
+				return nil, nil, err
+			}
+			ext = append(ext, m)
+			ms = append(ms, m)
+		}
+	}
+	hello := ext[0].Hello()
+	kind, _, _ := profiler.ParseDevice(plan.devices[0])
+	fillDevice(h, strings.Join(plan.devices, ","), kind, hello.DeviceName, hello.Backend, "", hello.Version)
+	h.Notes = append(h.Notes, fmt.Sprintf("%d runner process(es) per device", workers))
+	return ms, closeAll, nil
+}
+
+func fillDevice(h *costmodel.Header, name, kind, hw, backend, plugin, pluginVersion string) {
+	h.Device, h.DeviceKind, h.DeviceName, h.Backend, h.Plugin, h.PluginVersion = name, kind, hw, backend, plugin, pluginVersion
+	if kind == profiler.KindCPU {
+		h.Notes = append(h.Notes, fmt.Sprintf("GOMAXPROCS %d", runtime.GOMAXPROCS(0)))
+	}
+}

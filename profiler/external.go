@@ -1,0 +1,290 @@
+package profiler
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+
+	"github.com/nvitprof/nvitprof/costmodel"
+)
+
+// RunnerProtocol is the version of the external-runner protocol.
+//
+// An external runner is any program that measures configurations in another
+// runtime (PyTorch, TensorRT, or nvitprof itself on another GPU). nvitprof
+// starts it, talks JSON Lines on its stdin and stdout (stderr passes through),
+// and closes stdin when the sweep ends; the runner then exits 0.
+//
+//  1. nvitprof sends a hello: {"nvitprof_runner":1,"header":{...}} where
+//     header is the table header (dtype, batch, tokens, image, patch,
+//     channels, classes, method).
+//  2. The runner answers {"nvitprof_runner":1,"device_name":"...",
+//     "runtime":"pytorch","backend":"...","version":"..."} or {"error":"..."}.
+//  3. For each configuration nvitprof sends {"op":"prepare","row":{...}}
+//     (a table row with kind and dimensions only), and the runner answers
+//     {"ok":true} or {"error":"..."} when it is ready to time it (it may
+//     compile here). Then nvitprof sends {"op":"time"} and the runner answers
+//     with the row measured: {"median_ms":..,"spread_ms":..,"samples":..}
+//     (optionally "noisy" and "note"), or {"error":"..."}. nvitprof keeps the
+//     dimensions it sent and adds MACs and bytes itself.
+//
+// nvitprof times on one device one configuration at a time, so several runner
+// processes on one GPU can compile in parallel while only one times.
+const RunnerProtocol = 1
+
+// RunnerHello is what a runner says about itself.
+type RunnerHello struct {
+	Protocol   int    `json:"nvitprof_runner"`
+	DeviceName string `json:"device_name,omitempty"`
+	Runtime    string `json:"runtime,omitempty"`
+	Backend    string `json:"backend,omitempty"`
+	Version    string `json:"version,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+// RunnerRequest is one request to a runner.
+type RunnerRequest struct {
+	Protocol int               `json:"nvitprof_runner,omitempty"` // hello only
+	Header   *costmodel.Header `json:"header,omitempty"`          // hello only
+	Op       string            `json:"op,omitempty"`              // "prepare" or "time"
+	Row      *costmodel.Row    `json:"row,omitempty"`             // prepare only
+}
+
+// RunnerReply answers a prepare or time request.
+type RunnerReply struct {
+	OK       bool    `json:"ok,omitempty"`
+	Error    string  `json:"error,omitempty"`
+	MedianMS float64 `json:"median_ms,omitempty"`
+	SpreadMS float64 `json:"spread_ms,omitempty"`
+	Samples  int     `json:"samples,omitempty"`
+	Noisy    bool    `json:"noisy,omitempty"`
+	Note     string  `json:"note,omitempty"`
+}
+
+// ExternalMeasurer measures through a runner process.
+type ExternalMeasurer struct {
+	hdr   costmodel.Header
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	out   *bufio.Scanner
+	hello RunnerHello
+	lock  sync.Locker // held while timing: one timing per device at a time
+	mu    sync.Mutex  // one request at a time on the pipes
+}
+
+// StartRunner starts argv as a runner for tables with header h. env is added
+// to the runner's environment; lock, when not nil, is held during timing.
+func StartRunner(ctx context.Context, argv []string, env []string, h costmodel.Header, lock sync.Locker) (*ExternalMeasurer, error) {
+	if len(argv) == 0 {
+		return nil, errors.New("runner: empty command")
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stderr = os.Stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	outPipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("runner %s: %w", argv[0], err)
+	}
+	out := bufio.NewScanner(outPipe)
+	out.Buffer(make([]byte, 64*1024), 16<<20)
+	m := &ExternalMeasurer{hdr: h, cmd: cmd, in: in, out: out, lock: lock}
+	if err := m.send(RunnerRequest{Protocol: RunnerProtocol, Header: &h}); err != nil {
+		m.Close()
+		return nil, err
+	}
+	if err := m.recv(&m.hello); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("runner %s: hello: %w", strings.Join(argv, " "), err)
+	}
+	if m.hello.Error != "" {
+		m.Close()
+		return nil, fmt.Errorf("runner %s: %s", strings.Join(argv, " "), m.hello.Error)
+	}
+	if m.hello.Protocol != RunnerProtocol {
+		m.Close()
+		return nil, fmt.Errorf("runner %s speaks protocol %d, want %d", strings.Join(argv, " "), m.hello.Protocol, RunnerProtocol)
+	}
+	return m, nil
+}
+
+// Hello is what the runner said about itself.
+func (m *ExternalMeasurer) Hello() RunnerHello { return m.hello }
+
+// Overlap is false: a runner holds one prepared configuration at a time.
+// Compilation overlaps timing across runner processes instead (several
+// workers per GPU sharing one timing lock).
+func (m *ExternalMeasurer) Overlap() bool { return false }
+
+func (m *ExternalMeasurer) send(req RunnerRequest) error {
+	line, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	if _, err := m.in.Write(append(line, '\n')); err != nil {
+		return fmt.Errorf("runner: write: %w", err)
+	}
+	return nil
+}
+
+func (m *ExternalMeasurer) recv(v any) error {
+	if !m.out.Scan() {
+		if err := m.out.Err(); err != nil {
+			return fmt.Errorf("runner: read: %w", err)
+		}
+		return errors.New("runner: exited before answering")
+	}
+	if err := json.Unmarshal(m.out.Bytes(), v); err != nil {
+		return fmt.Errorf("runner: bad reply %q: %w", truncate(m.out.Text(), 120), err)
+	}
+	return nil
+}
+
+func (m *ExternalMeasurer) call(req RunnerRequest) (RunnerReply, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.send(req); err != nil {
+		return RunnerReply{}, err
+	}
+	var rep RunnerReply
+	if err := m.recv(&rep); err != nil {
+		return RunnerReply{}, err
+	}
+	if rep.Error != "" {
+		return rep, errors.New(rep.Error)
+	}
+	return rep, nil
+}
+
+// Prepare asks the runner to get ready to time row.
+func (m *ExternalMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepared, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	req := row
+	if _, err := m.call(RunnerRequest{Op: "prepare", Row: &req}); err != nil {
+		return nil, err
+	}
+	return &externalPrepared{m: m, row: row}, nil
+}
+
+type externalPrepared struct {
+	m   *ExternalMeasurer
+	row costmodel.Row
+}
+
+func (p *externalPrepared) Time(ctx context.Context) (costmodel.Row, error) {
+	if err := ctx.Err(); err != nil {
+		return p.row, err
+	}
+	if p.m.lock != nil {
+		p.m.lock.Lock()
+		defer p.m.lock.Unlock()
+	}
+	rep, err := p.m.call(RunnerRequest{Op: "time"})
+	if err != nil {
+		return p.row, err
+	}
+	row := p.row
+	row.MedianMS, row.SpreadMS, row.Samples, row.Noisy, row.Note = rep.MedianMS, rep.SpreadMS, rep.Samples, rep.Noisy, rep.Note
+	if err := row.Validate(); err != nil {
+		return p.row, fmt.Errorf("runner's measurement: %w", err)
+	}
+	return p.m.hdr.WithCounts(row)
+}
+
+func (p *externalPrepared) Close() {}
+
+// Close ends the runner: stdin is closed and the process waited for.
+func (m *ExternalMeasurer) Close() error {
+	m.in.Close()
+	return m.cmd.Wait()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// ServeRunner is the runner side of the protocol for a Measurer: nvitprof's
+// own `runner` command, one process per GPU or per compiling worker.
+// describe fills the hello from the header it receives, or fails.
+func ServeRunner(ctx context.Context, in io.Reader, out io.Writer, open func(costmodel.Header) (Measurer, RunnerHello, error)) error {
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), 16<<20)
+	enc := json.NewEncoder(out)
+	if !sc.Scan() {
+		return errors.New("runner: no hello on stdin")
+	}
+	var hello RunnerRequest
+	if err := json.Unmarshal(sc.Bytes(), &hello); err != nil || hello.Header == nil {
+		_ = enc.Encode(RunnerHello{Protocol: RunnerProtocol, Error: "first line must be a hello with a header"})
+		return fmt.Errorf("runner: bad hello: %v", err)
+	}
+	m, info, err := open(*hello.Header)
+	if err != nil {
+		_ = enc.Encode(RunnerHello{Protocol: RunnerProtocol, Error: err.Error()})
+		return err
+	}
+	info.Protocol = RunnerProtocol
+	if err := enc.Encode(info); err != nil {
+		return err
+	}
+	var pending Prepared
+	defer func() {
+		if pending != nil {
+			pending.Close()
+		}
+	}()
+	for sc.Scan() {
+		var req RunnerRequest
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+			_ = enc.Encode(RunnerReply{Error: "bad request: " + err.Error()})
+			continue
+		}
+		var rep RunnerReply
+		switch {
+		case req.Op == "prepare" && req.Row != nil:
+			if pending != nil {
+				pending.Close()
+				pending = nil
+			}
+			p, err := m.Prepare(ctx, *req.Row)
+			if err != nil {
+				rep.Error = err.Error()
+			} else {
+				pending, rep.OK = p, true
+			}
+		case req.Op == "time" && pending != nil:
+			row, err := pending.Time(ctx)
+			pending.Close()
+			pending = nil
+			if err != nil {
+				rep.Error = err.Error()
+			} else {
+				rep = RunnerReply{OK: true, MedianMS: row.MedianMS, SpreadMS: row.SpreadMS, Samples: row.Samples, Noisy: row.Noisy, Note: row.Note}
+			}
+		default:
+			rep.Error = fmt.Sprintf("unexpected request %q", truncate(sc.Text(), 80))
+		}
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
