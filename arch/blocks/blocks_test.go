@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "blocks tests: GoMLX backend \"go\" not registered (have %v)\n", backends.List())
 		os.Exit(1)
 	}
-	b, err := backends.NewWithConfig("go")
+	b, err := backends.NewWithConfig("go:ops_sequential")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "blocks tests: %v\n", err)
 		os.Exit(1)
