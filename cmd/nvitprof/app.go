@@ -49,6 +49,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			devicesCmd(),
 			fitCmd(), evalCmd(), exportCmd(), predictCmd(),
 			sweepCmd(),
+			measureCmd(),
 			runnerCmd(),
 		},
 		// Errors are returned to main, which prints one line and picks the

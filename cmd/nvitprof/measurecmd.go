@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/nvitprof/nvitprof/profiler"
+	"github.com/urfave/cli/v2"
+)
+
+func measureCmd() *cli.Command {
+	return &cli.Command{
+		Name:  "measure",
+		Usage: "measure a whole model's forward latency on a device",
+		Description: `Times the forward pass of one architecture two ways and prints both:
+  wall:   one execution as the host sees it (device time + dispatch + sync);
+  device: per-model time from differential stacking (one and two copies of the
+          model in one graph, each with its own weights), which cancels dispatch.
+Example: nvitprof measure --device cpu --preset deit-t --batch 1`,
+		Flags: append(specFlags(), deviceFlag, pluginFlag,
+			&cli.IntFlag{Name: "batch", Aliases: []string{"b"}, Value: 1, Usage: "images per execution"},
+			&cli.StringFlag{Name: "dtype", Usage: "float32, bfloat16 or float16 (default: bfloat16 on GPUs, float32 on the CPU)"},
+			&cli.IntFlag{Name: "warmup", Value: 2, Usage: "untimed executions first"},
+			&cli.IntFlag{Name: "samples", Value: 10, Usage: "timed executions (pairs for device time)"},
+			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
+		),
+		Action: func(c *cli.Context) error {
+			s, err := loadSpec(c)
+			if err != nil {
+				return err
+			}
+			if c.Int("batch") < 1 || c.Int("samples") < 1 || c.Int("warmup") < 0 {
+				return usagef("--batch and --samples must be positive, --warmup not negative")
+			}
+			format := c.String("format")
+			if format != "text" && format != "json" {
+				return usagef("unknown --format %q: want text or json", format)
+			}
+			if _, _, err := profiler.ParseDevice(c.String("device")); err != nil {
+				return usageError{err}
+			}
+			dev, err := profiler.OpenDevice(c.String("device"), profiler.DeviceOptions{Plugin: c.String("plugin")})
+			if err != nil {
+				return err
+			}
+			defer dev.Close()
+			dtype := c.String("dtype")
+			if dtype == "" {
+				dtype = "float32"
+				if dev.Kind == profiler.KindCUDA {
+					dtype = "bfloat16"
+				}
+			}
+			if _, err := profiler.ParseDType(dtype); err != nil {
+				return usageError{err}
+			}
+			timing := profiler.TimingOptions{Warmup: c.Int("warmup"), Samples: c.Int("samples"), NoiseThreshold: 0.05, Retries: 1}
+			m, err := profiler.NewGoMLXMeasurer(dev, profiler.ModelHeader(dev, s, c.Int("batch"), strings.ToLower(dtype), timing))
+			if err != nil {
+				return err
+			}
+			t, err := m.MeasureModel(c.Context, s)
+			if err != nil {
+				return err
+			}
+			return writeMeasure(c, s.Name, dev, dtype, t, format)
+		},
+	}
+}
+
+// measureResult is the JSON form of `nvitprof measure`.
+type measureResult struct {
+	Name         string  `json:"name,omitempty"`
+	Device       string  `json:"device"`
+	Hardware     string  `json:"hardware"`
+	DType        string  `json:"dtype"`
+	Batch        int     `json:"batch"`
+	LatencyMS    float64 `json:"latency_ms"` // device time per forward pass
+	SpreadMS     float64 `json:"spread_ms"`
+	WallMS       float64 `json:"wall_ms"`
+	WallSpreadMS float64 `json:"wall_spread_ms"`
+	OverheadMS   float64 `json:"overhead_ms"`
+	ImagesPerSec float64 `json:"images_per_s"`
+	Samples      int     `json:"samples"`
+	Noisy        bool    `json:"noisy,omitempty"`
+}
+
+func writeMeasure(c *cli.Context, name string, dev *profiler.Device, dtype string, t profiler.ModelTiming, format string) error {
+	r := measureResult{Name: name, Device: dev.Name, Hardware: dev.Hardware, DType: dtype, Batch: t.Batch,
+		LatencyMS: t.Device.Median, SpreadMS: t.Device.Spread(), WallMS: t.Wall.Median, WallSpreadMS: t.Wall.Spread(),
+		OverheadMS: t.Overhead(), ImagesPerSec: t.ImagesPerSecond(), Samples: t.Device.N, Noisy: t.Device.Noisy || t.Wall.Noisy}
+	w := c.App.Writer
+	if format == "json" {
+		return json.NewEncoder(w).Encode(r)
+	}
+	fmt.Fprintf(w, "%s on %s (%s), %s, batch %d\n", name, dev.Name, dev.Hardware, dtype, t.Batch)
+	fmt.Fprintf(w, "  device: %.4g ms ± %.2g (IQR, %d pairs) per forward pass, %.1f images/s\n", r.LatencyMS, r.SpreadMS, r.Samples, r.ImagesPerSec)
+	fmt.Fprintf(w, "  wall:   %.4g ms ± %.2g (IQR, %d runs) per execution, of which ≈%.3g ms host dispatch and sync\n", r.WallMS, r.WallSpreadMS, t.Wall.N, r.OverheadMS)
+	if r.Noisy {
+		fmt.Fprintln(w, "  note: spread above 5% of the median; the machine was busy (rerun with more --samples)")
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package profiler
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel"
+)
+
+// ModelTiming is a whole-model forward pass measured two ways.
+type ModelTiming struct {
+	// Wall is one execution of one model as the host sees it: device time
+	// plus host dispatch, transfers of the inputs and the read of the result.
+	Wall Timing
+	// Device is the per-model time from differential stacking (one and two
+	// copies of the model in one graph): dispatch cancels out.
+	Device Timing
+	Batch  int
+}
+
+// Overhead is the wall time not spent on the device: dispatch and sync.
+func (t ModelTiming) Overhead() float64 { return t.Wall.Median - t.Device.Median }
+
+// ImagesPerSecond is the throughput implied by the device time.
+func (t ModelTiming) ImagesPerSecond() float64 {
+	if t.Device.Median <= 0 {
+		return 0
+	}
+	return float64(t.Batch) / (t.Device.Median / 1000)
+}
+
+// ModelHeader is the table header that measuring s on dev with batch and
+// dtype implies.
+func ModelHeader(dev *Device, s arch.Spec, batch int, dtype string, t TimingOptions) costmodel.Header {
+	return costmodel.Header{Version: costmodel.FormatVersion, Device: dev.Name, DeviceKind: dev.Kind,
+		DeviceName: dev.Hardware, Runtime: "gomlx", Backend: dev.Backend.Name(), Plugin: dev.Plugin,
+		PluginVersion: dev.PluginVersion, DType: dtype, Batch: batch, Tokens: s.Tokens(),
+		Image: s.Image, Patch: s.Patch, Channels: s.Channels, Classes: s.Classes,
+		Method: costmodel.Method{Name: "differential", Depths: []int{ModelDepths[0], ModelDepths[1]},
+			Warmup: t.Warmup, Samples: t.Samples, NoiseThreshold: t.NoiseThreshold}}
+}
+
+// MeasureModel times the forward pass of s on m's device, both per
+// execution and as device time.
+func (m *GoMLXMeasurer) MeasureModel(ctx context.Context, s arch.Spec) (ModelTiming, error) {
+	if err := s.Validate(); err != nil {
+		return ModelTiming{}, err
+	}
+	if s.Tokens() != m.hdr.Tokens || s.Image != m.hdr.Image {
+		return ModelTiming{}, fmt.Errorf("measure: %s has %d tokens of %d² images, the measurer %d of %d²", s.Name, s.Tokens(), s.Image, m.hdr.Tokens, m.hdr.Image)
+	}
+	d := s.Dim()
+	p, err := m.Prepare(ctx, costmodel.Row{Kind: costmodel.KindModel, Name: s.Name, EMB: s.EMB, Dim: &d})
+	if err != nil {
+		return ModelTiming{}, err
+	}
+	defer p.Close()
+	gp := p.(*gomlxPrepared)
+	wall, err := TimeDirect(ctx, gp.run(0), m.timing)
+	if err != nil {
+		return ModelTiming{}, err
+	}
+	dev, err := TimeDifferential(ctx, gp.run(0), gp.run(1), gp.depths[0], gp.depths[1], m.timing)
+	if err != nil {
+		return ModelTiming{}, err
+	}
+	return ModelTiming{Wall: wall, Device: dev, Batch: m.hdr.Batch}, nil
+}
