@@ -27,6 +27,7 @@ var presets = map[string]func() Spec{
 	"deit-t-distilled": func() Spec { return deit("deit-t-distilled", 192, 3, true) },
 	"deit-s-distilled": func() Spec { return deit("deit-s-distilled", 384, 6, true) },
 	"deit-b-distilled": func() Spec { return deit("deit-b-distilled", 768, 12, true) },
+	"revit-s":          revitS, "revit-t": revitT,
 }
 
 // PresetNames lists the names Preset accepts, sorted.
