@@ -197,13 +197,13 @@ type FamilyOptions struct {
 
 // Variant is one member of a family.
 type Variant struct {
-	Budget    float64     `json:"budget"`     // fraction of the reference latency
-	TargetMS  float64     `json:"target"`     // Budget × reference latency
-	RuleEMB   int         `json:"rule_emb"`   // the width the rule was applied at
-	Spec      Spec        `json:"-"`          // the variant (snapped when asked)
-	Latency   float64     `json:"latency"`    // its predicted latency (≤ TargetMS)
-	Snap      *SnapResult `json:"snap"`       // what snapping changed, when asked
-	RuleSpec  Spec        `json:"-"`          // the rule's output before snapping
+	Budget    float64     `json:"budget"`   // fraction of the reference latency
+	TargetMS  float64     `json:"target"`   // Budget × reference latency
+	RuleEMB   int         `json:"rule_emb"` // the width the rule was applied at
+	Spec      Spec        `json:"-"`        // the variant (snapped when asked)
+	Latency   float64     `json:"latency"`  // its predicted latency (≤ TargetMS)
+	Snap      *SnapResult `json:"snap"`     // what snapping changed, when asked
+	RuleSpec  Spec        `json:"-"`        // the rule's output before snapping
 	RuleLat   float64     `json:"rule_latency"`
 	Reference string      `json:"reference"`
 }

@@ -1,0 +1,304 @@
+package reports
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel"
+)
+
+// SweepLine is latency along one dimension with every other dimension
+// fixed: the measured points and, when a model is given, its prediction at
+// every integer value in between (the staircase the model keeps).
+type SweepLine struct {
+	Label      string    // what is fixed, e.g. "EMB 768"
+	X          []float64 // measured values of the dimension
+	MeasuredMS []float64
+	PredX      []float64 // where the model was evaluated
+	PredMS     []float64
+}
+
+// DimensionSweep is one staircase figure: one dimension, a line per EMB.
+type DimensionSweep struct {
+	Dim   costmodel.Dimension
+	Kind  costmodel.Kind // the rows it comes from: attn, mlp or block
+	Fixed string         // the dimensions held fixed, e.g. "heads 12, V 64"
+	Lines []SweepLine
+}
+
+// Sweeps extracts from t, for every dimension the table varies, the
+// measured latency along it (one line per EMB, or along EMB itself) with
+// the other dimensions fixed at their largest measured value, and adds the
+// model's prediction when m is not nil. Attention dimensions come from attn
+// rows, MLP from mlp rows, and both from block rows when the table has no
+// sub-block rows (NViT's LUT). Dimensions with fewer than two measured
+// values are left out.
+func Sweeps(t costmodel.Table, m costmodel.Predictor) []DimensionSweep {
+	byKind := map[costmodel.Kind][]costmodel.Row{}
+	idx := t.Index()
+	keys := make([]string, 0, len(idx))
+	for k := range idx {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		r := idx[k]
+		byKind[r.Kind] = append(byKind[r.Kind], r)
+	}
+	var out []DimensionSweep
+	attnKind, mlpKind := costmodel.KindAttn, costmodel.KindMLP
+	if len(byKind[attnKind]) == 0 {
+		attnKind = costmodel.KindBlock
+	}
+	if len(byKind[mlpKind]) == 0 {
+		mlpKind = costmodel.KindBlock
+	}
+	for _, d := range []costmodel.Dimension{costmodel.DimHeads, costmodel.DimQK, costmodel.DimV, costmodel.DimMLP, costmodel.DimEMB} {
+		k := attnKind
+		if d == costmodel.DimMLP || d == costmodel.DimEMB {
+			k = mlpKind
+		}
+		if sw, ok := sweep(byKind[k], k, d, t.Header.Tokens, m); ok {
+			out = append(out, sw)
+		}
+	}
+	return out
+}
+
+// coord is row r's value of dimension d.
+func coord(r costmodel.Row, d costmodel.Dimension) int {
+	switch d {
+	case costmodel.DimEMB:
+		return r.EMB
+	case costmodel.DimHeads:
+		return r.Heads
+	case costmodel.DimQK:
+		return r.QK
+	case costmodel.DimV:
+		return r.V
+	}
+	return r.MLP
+}
+
+// others are the dimensions a kind of row has besides d (and EMB, which
+// splits lines unless d is EMB).
+func others(k costmodel.Kind, d costmodel.Dimension) []costmodel.Dimension {
+	var all []costmodel.Dimension
+	switch k {
+	case costmodel.KindAttn:
+		all = []costmodel.Dimension{costmodel.DimHeads, costmodel.DimQK, costmodel.DimV}
+	case costmodel.KindMLP:
+		all = []costmodel.Dimension{costmodel.DimMLP}
+	default:
+		all = []costmodel.Dimension{costmodel.DimHeads, costmodel.DimQK, costmodel.DimV, costmodel.DimMLP}
+	}
+	var out []costmodel.Dimension
+	for _, o := range all {
+		if o != d {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+func dimName(d costmodel.Dimension) string {
+	switch d {
+	case costmodel.DimEMB:
+		return "EMB"
+	case costmodel.DimHeads:
+		return "heads"
+	case costmodel.DimQK:
+		return "QK"
+	case costmodel.DimV:
+		return "V"
+	}
+	return "MLP"
+}
+
+func sweep(rows []costmodel.Row, k costmodel.Kind, d costmodel.Dimension, tokens int, m costmodel.Predictor) (DimensionSweep, bool) {
+	if len(rows) == 0 {
+		return DimensionSweep{}, false
+	}
+	// Fix every other dimension at its largest measured value (0, "absent",
+	// is not a fixed point unless it is the only one).
+	fixed := map[costmodel.Dimension]int{}
+	for _, o := range others(k, d) {
+		for _, r := range rows {
+			fixed[o] = max(fixed[o], coord(r, o))
+		}
+	}
+	// When EMB is the swept dimension the lines are one; else one per EMB.
+	lines := map[int]*SweepLine{}
+	var embs []int
+	for _, r := range rows {
+		match := true
+		for o, v := range fixed {
+			if coord(r, o) != v {
+				match = false
+				break
+			}
+		}
+		if !match || coord(r, d) == 0 {
+			continue
+		}
+		key := r.EMB
+		if d == costmodel.DimEMB {
+			key = 0
+		}
+		l := lines[key]
+		if l == nil {
+			l = &SweepLine{Label: fmt.Sprintf("EMB %d", r.EMB)}
+			if d == costmodel.DimEMB {
+				l.Label = "measured"
+			}
+			lines[key] = l
+			embs = append(embs, key)
+		}
+		l.X = append(l.X, float64(coord(r, d)))
+		l.MeasuredMS = append(l.MeasuredMS, r.MedianMS)
+	}
+	sort.Ints(embs)
+	sw := DimensionSweep{Dim: d, Kind: k}
+	var fx []string
+	for _, o := range others(k, d) {
+		fx = append(fx, fmt.Sprintf("%s %d", dimName(o), fixed[o]))
+	}
+	sw.Fixed = join(fx)
+	for _, e := range embs {
+		l := lines[e]
+		if len(l.X) < 2 {
+			continue
+		}
+		sortXY(l.X, l.MeasuredMS)
+		if m != nil {
+			lo, hi := int(l.X[0]), int(l.X[len(l.X)-1])
+			step := max(1, (hi-lo)/400)
+			for x := lo; x <= hi; x += step {
+				b := arch.Block{Heads: fixed[costmodel.DimHeads], QK: fixed[costmodel.DimQK], V: fixed[costmodel.DimV], MLP: fixed[costmodel.DimMLP]}
+				emb := e
+				switch d {
+				case costmodel.DimEMB:
+					emb = x
+				case costmodel.DimHeads:
+					b.Heads = x
+				case costmodel.DimQK:
+					b.QK = x
+				case costmodel.DimV:
+					b.V = x
+				case costmodel.DimMLP:
+					b.MLP = x
+				}
+				if k == costmodel.KindAttn {
+					b.MLP = 0
+				}
+				if k == costmodel.KindMLP {
+					b.Heads, b.QK, b.V = 0, 0, 0
+				}
+				v, err := m.BlockMS(emb, tokens, b)
+				if err != nil || math.IsNaN(v) {
+					continue
+				}
+				l.PredX = append(l.PredX, float64(x))
+				l.PredMS = append(l.PredMS, v)
+			}
+		}
+		sw.Lines = append(sw.Lines, *l)
+	}
+	return sw, len(sw.Lines) > 0
+}
+
+func sortXY(x, y []float64) {
+	idx := make([]int, len(x))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return x[idx[a]] < x[idx[b]] })
+	xs, ys := append([]float64(nil), x...), append([]float64(nil), y...)
+	for i, j := range idx {
+		x[i], y[i] = xs[j], ys[j]
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for i, v := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += v
+	}
+	return out
+}
+
+// HeatGrid is latency over heads × QK at fixed EMB and V (and MLP for
+// block rows); NaN where the table has no row.
+type HeatGrid struct {
+	Heads, QK []int
+	MS        [][]float64 // [heads index][qk index]
+	Fixed     string      // e.g. "EMB 768, V 64"
+}
+
+// HeadsQKGrid extracts the heads × QK grid of attention (or block) rows at
+// the largest EMB, V and MLP measured. ok is false when the table does not
+// vary both heads and QK.
+func HeadsQKGrid(t costmodel.Table) (HeatGrid, bool) {
+	k := costmodel.KindAttn
+	rows := rowsOf(t, k)
+	if len(rows) == 0 {
+		k = costmodel.KindBlock
+		rows = rowsOf(t, k)
+	}
+	emb, v, mlp := 0, 0, 0
+	for _, r := range rows {
+		emb, v, mlp = max(emb, r.EMB), max(v, r.V), max(mlp, r.MLP)
+	}
+	hs, qs := map[int]bool{}, map[int]bool{}
+	cell := map[[2]int]float64{}
+	for _, r := range rows {
+		if r.EMB != emb || r.V != v || r.MLP != mlp || r.Heads == 0 {
+			continue
+		}
+		hs[r.Heads], qs[r.QK] = true, true
+		cell[[2]int{r.Heads, r.QK}] = r.MedianMS
+	}
+	g := HeatGrid{Heads: sortedKeys(hs), QK: sortedKeys(qs), Fixed: fmt.Sprintf("EMB %d, V %d", emb, v)}
+	if k == costmodel.KindBlock {
+		g.Fixed += fmt.Sprintf(", MLP %d", mlp)
+	}
+	if len(g.Heads) < 2 || len(g.QK) < 2 {
+		return HeatGrid{}, false
+	}
+	g.MS = make([][]float64, len(g.Heads))
+	for i, h := range g.Heads {
+		g.MS[i] = make([]float64, len(g.QK))
+		for j, q := range g.QK {
+			if ms, ok := cell[[2]int{h, q}]; ok {
+				g.MS[i][j] = ms
+			} else {
+				g.MS[i][j] = math.NaN()
+			}
+		}
+	}
+	return g, true
+}
+
+func rowsOf(t costmodel.Table, k costmodel.Kind) []costmodel.Row {
+	var out []costmodel.Row
+	for _, r := range t.Index() {
+		if r.Kind == k {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[int]bool) []int {
+	out := make([]int, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Ints(out)
+	return out
+}
