@@ -51,6 +51,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			sweepCmd(),
 			measureCmd(),
 			runnerCmd(),
+			generateCmd(), paretoCmd(), reportCmd(),
 		},
 		// Errors are returned to main, which prints one line and picks the
 		// exit code; cli must not exit by itself (it would skip deferred flushes).

@@ -1,0 +1,292 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/urfave/cli/v2"
+)
+
+// ruleFlags expose the NViT redistribution rule's parameters.
+func ruleFlags() []cli.Flag {
+	cat := "Redistribution rule"
+	return []cli.Flag{
+		&cli.IntFlag{Name: "depth", Category: cat, Usage: "blocks (default: the reference's depth)"},
+		&cli.StringFlag{Name: "epsilon", Category: cat, Usage: "depth profile ε per block, comma-separated `LIST` (default 2 for the middle half of the blocks, 1 elsewhere)"},
+		&cli.Float64Flag{Name: "head-divisor", Category: cat, Value: 100, Usage: "heads = ε·EMB / `D`"},
+		&cli.IntFlag{Name: "head-step", Category: cat, Value: 2, Usage: "heads are a multiple of `N`"},
+		&cli.StringFlag{Name: "head-round", Category: cat, Value: "nearest", Usage: "rounding of heads: nearest, down or up"},
+		&cli.Float64Flag{Name: "qk-divisor", Category: cat, Value: 20, Usage: "QK per head = ε·EMB / `D`"},
+		&cli.IntFlag{Name: "qk-step", Category: cat, Value: 8, Usage: "QK is a multiple of `N`"},
+		&cli.StringFlag{Name: "qk-round", Category: cat, Value: "down", Usage: "rounding of QK: nearest, down or up"},
+		&cli.IntFlag{Name: "v", Category: cat, Value: 64, Usage: "V per head"},
+		&cli.Float64Flag{Name: "mlp-factor", Category: cat, Value: 3, Usage: "MLP = `F`·ε·EMB"},
+		&cli.IntFlag{Name: "mlp-step", Category: cat, Value: 1, Usage: "MLP is a multiple of `N`"},
+		&cli.StringFlag{Name: "mlp-round", Category: cat, Value: "nearest", Usage: "rounding of MLP: nearest, down or up"},
+		&cli.StringFlag{Name: "budget", Category: cat, Value: "0.2:1.0:0.1", Usage: "latency budgets as fractions of --ref: `FROM:TO:STEP` or a comma-separated list"},
+		&cli.StringFlag{Name: "ref", Category: cat, Usage: "reference architecture (preset `NAME` or file); default deit-b-distilled, or the one matching the table's geometry"},
+		&cli.IntFlag{Name: "emb-step", Category: cat, Value: 16, Usage: "widths tried are multiples of `N`"},
+		&cli.IntFlag{Name: "max-emb", Category: cat, Usage: "widest EMB tried (default 2 × the reference's)"},
+		&cli.BoolFlag{Name: "snap", Category: cat, Usage: "snap each variant to the latency staircase (free capacity at no predicted latency)"},
+		&cli.Float64Flag{Name: "snap-grow", Category: cat, Value: 0.5, Usage: "snapping searches up to (1+`F`)× each dimension"},
+		&cli.StringFlag{Name: "name", Category: cat, Value: "revit", Usage: "name `PREFIX` of the variants"},
+	}
+}
+
+// costFlags choose where latency comes from.
+func costFlags() []cli.Flag {
+	return append(tableFlags(), kindFlag(),
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model `FILE` written by nvitprof fit (instead of --table)"})
+}
+
+// parseBudgets reads "0.2:1.0:0.1" or "0.3,0.5,1".
+func parseBudgets(s string) ([]float64, error) {
+	var out []float64
+	if parts := strings.Split(s, ":"); len(parts) == 3 {
+		var v [3]float64
+		for i, p := range parts {
+			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return nil, usagef("--budget %q: %v", s, err)
+			}
+			v[i] = f
+		}
+		if !(v[0] > 0) || v[1] < v[0] || !(v[2] > 0) {
+			return nil, usagef("--budget %q: want FROM:TO:STEP with 0 < FROM ≤ TO and STEP > 0", s)
+		}
+		n := int(math.Floor((v[1]-v[0])/v[2] + 1e-9))
+		for i := 0; i <= n; i++ {
+			out = append(out, math.Round((v[0]+float64(i)*v[2])*1e6)/1e6)
+		}
+		return out, nil
+	}
+	for _, p := range strings.Split(s, ",") {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || !(f > 0) || math.IsInf(f, 0) {
+			return nil, usagef("--budget %q: want FROM:TO:STEP or positive fractions separated by commas", s)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// ruleFromFlags builds the rule template over geometry g and depth.
+func ruleFromFlags(c *cli.Context, g arch.Geometry, depth int) (arch.Rule, error) {
+	r := arch.Rule{Depth: depth, Geometry: g,
+		HeadDivisor: c.Float64("head-divisor"), HeadStep: c.Int("head-step"), HeadRound: arch.Rounding(c.String("head-round")),
+		QKDivisor: c.Float64("qk-divisor"), QKStep: c.Int("qk-step"), QKRound: arch.Rounding(c.String("qk-round")),
+		V: c.Int("v"), MLPFactor: c.Float64("mlp-factor"), MLPStep: c.Int("mlp-step"), MLPRound: arch.Rounding(c.String("mlp-round")),
+		Name: c.String("name")}
+	if c.IsSet("depth") {
+		r.Depth = c.Int("depth")
+	}
+	if e := c.String("epsilon"); e != "" {
+		for _, p := range strings.Split(e, ",") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return arch.Rule{}, usagef("--epsilon %q: %v", e, err)
+			}
+			r.Epsilon = append(r.Epsilon, f)
+		}
+		if !c.IsSet("depth") {
+			r.Depth = len(r.Epsilon)
+		}
+	}
+	probe := r
+	probe.EMB = 64
+	if err := probe.Validate(); err != nil {
+		return arch.Rule{}, usageError{err}
+	}
+	return r, nil
+}
+
+// latencyOf turns a cost model into the function arch takes (milliseconds).
+func latencyOf(m costmodel.Predictor) arch.LatencyFunc {
+	return func(s arch.Spec) (float64, error) {
+		p, err := m.Latency(s)
+		if err != nil {
+			return 0, err
+		}
+		return p.TotalMS, nil
+	}
+}
+
+// costSource is a cost model and, when it came from --table, the table.
+type costSource struct {
+	Model *costmodel.Model
+	Table *loadedTable
+}
+
+// loadCost reads --model, or --table and fits a model of --kind.
+func loadCost(c *cli.Context) (costSource, error) {
+	if c.String("table") != "" && c.String("model") == "" {
+		kind, err := modelKind(c)
+		if err != nil {
+			return costSource{}, err
+		}
+		lt, err := loadTable(c)
+		if err != nil {
+			return costSource{}, err
+		}
+		m, err := fitTable(lt, kind)
+		if err != nil {
+			return costSource{}, err
+		}
+		return costSource{Model: m, Table: &lt}, nil
+	}
+	m, err := loadModel(c)
+	return costSource{Model: m}, err
+}
+
+// tableSpec is the whole model a model row describes, under header h.
+func tableSpec(h costmodel.Header, r costmodel.Row) (arch.Spec, bool) {
+	if r.Kind != costmodel.KindModel || r.Dim == nil || h.Patch <= 0 {
+		return arch.Spec{}, false
+	}
+	blocks, err := r.Dim.Blocks()
+	if err != nil {
+		return arch.Spec{}, false
+	}
+	s := arch.Spec{Name: r.Name, Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes, EMB: r.Dim.EMB, Blocks: blocks}
+	s.ExtraTokens = h.Tokens - s.Patches()
+	return s, s.Validate() == nil
+}
+
+// defaultRef picks the reference of the budgets: --ref; else deit-b-distilled
+// or deit-b when the table's geometry is theirs; else the table's largest
+// model row; else a DeiT-B shape over the table's geometry.
+func defaultRef(c *cli.Context, cs costSource) (arch.Spec, error) {
+	if name := c.String("ref"); name != "" {
+		return loadRef(name)
+	}
+	h := cs.Model.Header()
+	for _, name := range []string{"deit-b-distilled", "deit-b"} {
+		s, _ := arch.Preset(name)
+		if h.Tokens == s.Tokens() && (h.Image == 0 || h.Image == s.Image) && (h.Classes == 0 || h.Classes == s.Classes) {
+			return s, nil
+		}
+	}
+	if cs.Table != nil {
+		var best arch.Spec
+		for _, r := range cs.Table.Rows {
+			if s, ok := tableSpec(h, r); ok && s.MACs() > best.MACs() {
+				best = s
+			}
+		}
+		if best.EMB > 0 {
+			if best.Name == "" {
+				best.Name = "table model"
+			}
+			return best, nil
+		}
+	}
+	g := arch.Geometry{Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes}
+	if g.Patch <= 0 || h.Tokens <= 0 {
+		return arch.Spec{}, usagef("the table's header gives no geometry: choose the budgets' reference with --ref")
+	}
+	g.ExtraTokens = h.Tokens - (g.Image/g.Patch)*(g.Image/g.Patch)
+	return arch.DeiT("deit-b-shaped", 768, 12, g), nil
+}
+
+// family generates the rule's variants across --budget with the flags' rule.
+func family(c *cli.Context, cs costSource, ref arch.Spec, prog func(done, total int, v arch.Variant)) ([]arch.Variant, error) {
+	budgets, err := parseBudgets(c.String("budget"))
+	if err != nil {
+		return nil, err
+	}
+	rule, err := ruleFromFlags(c, ref.Geometry(), ref.Depth())
+	if err != nil {
+		return nil, err
+	}
+	return arch.Family(c.Context, latencyOf(cs.Model), arch.FamilyOptions{Rule: rule, Ref: ref, Budgets: budgets,
+		EMBStep: c.Int("emb-step"), MaxEMB: c.Int("max-emb"), Snap: c.Bool("snap"),
+		SnapOptions: arch.SnapOptions{MaxGrow: c.Float64("snap-grow")}, Progress: prog})
+}
+
+// outDir prepares an output directory and a staging directory inside it:
+// files are written to the staging directory and moved into place only
+// when all of them are done, so a failure leaves nothing half-written.
+type outDir struct {
+	dir, stage string
+	files      []string
+}
+
+func newOutDir(dir string) (*outDir, error) {
+	if dir == "" {
+		return nil, usagef("--out DIR is required")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	stage, err := os.MkdirTemp(dir, ".nvitprof-partial-")
+	if err != nil {
+		return nil, fmt.Errorf("output directory %s is not writable: %w", dir, err)
+	}
+	return &outDir{dir: dir, stage: stage}, nil
+}
+
+// create opens name in the staging directory.
+func (o *outDir) create(name string) (*os.File, error) {
+	f, err := os.Create(filepath.Join(o.stage, name))
+	if err != nil {
+		return nil, fmt.Errorf("write %s: %w", name, err)
+	}
+	o.files = append(o.files, name)
+	return f, nil
+}
+
+// write writes a whole file to the staging directory.
+func (o *outDir) write(name string, data []byte) error {
+	f, err := o.create(name)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// commit moves every staged file into the directory.
+func (o *outDir) commit() error {
+	for _, name := range o.files {
+		if err := os.Rename(filepath.Join(o.stage, name), filepath.Join(o.dir, name)); err != nil {
+			return fmt.Errorf("output: %w", err)
+		}
+	}
+	return os.RemoveAll(o.stage)
+}
+
+// abort removes the staging directory.
+func (o *outDir) abort() { _ = os.RemoveAll(o.stage) }
+
+// writeFileAtomic writes path through a temporary file in its directory.
+func writeFileAtomic(path string, write func(f *os.File) error) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".partial-")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	werr := write(f)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("write %s: %w", path, werr)
+	}
+	return nil
+}
