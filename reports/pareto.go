@@ -109,11 +109,12 @@ type ParetoPoint struct {
 	Measured  bool    // latency measured (filled marker) or predicted (open marker)
 	Params    int64
 	MACs      int64
-	Accuracy  float64 // top-1 %; NaN when unknown
+	Accuracy  float64 // top-1 %; 0 or NaN when unknown
 	Label     bool    // write Name beside the point
 }
 
-// Value is p's coordinate for metric m.
+// Value is p's coordinate for metric m: NaN when unknown (an accuracy of
+// 0 or NaN).
 func (p ParetoPoint) Value(m Metric) float64 {
 	switch m {
 	case MetricParams:
@@ -121,7 +122,9 @@ func (p ParetoPoint) Value(m Metric) float64 {
 	case MetricMACs:
 		return float64(p.MACs) / 1e9
 	case MetricAccuracy:
-		return p.Accuracy
+		if p.Accuracy > 0 {
+			return p.Accuracy
+		}
 	}
 	return math.NaN()
 }

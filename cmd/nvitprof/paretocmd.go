@@ -65,9 +65,6 @@ func paretoCmd() *cli.Command {
 			if err != nil {
 				return err
 			}
-			for _, w := range warnings {
-				fmt.Fprintf(c.App.ErrWriter, "nvitprof: note: %s\n", w)
-			}
 			if err := writeFileAtomic(outPath, func(f *os.File) error {
 				return reports.WritePareto(f, format, fig, reports.Options{})
 			}); err != nil {
@@ -80,6 +77,11 @@ func paretoCmd() *cli.Command {
 			}
 			fmt.Fprintf(c.App.Writer, "%d architectures plotted to %s; Pareto front (%s): %s\n",
 				len(fig.Points), outPath, metric, strings.Join(names, ", "))
+			if !c.Bool("quiet") {
+				for _, w := range warnings {
+					fmt.Fprintf(c.App.ErrWriter, "nvitprof: note: %s\n", w)
+				}
+			}
 			return nil
 		},
 	}
@@ -115,15 +117,25 @@ func buildPareto(c *cli.Context, cs costSource, metric reports.Metric) (reports.
 		return nil
 	}
 	// The DeiT family, in the table's geometry.
+	var left []string
+	var why error
 	for _, d := range deitFamily(h) {
 		if err := add(d, "DeiT", true); err != nil {
-			warnings = append(warnings, fmt.Sprintf("%s left out: %v", d.Name, err))
+			left = append(left, d.Name)
+			why = err
 		}
 	}
-	// The table's own model rows.
+	if len(left) > 0 {
+		warnings = append(warnings, fmt.Sprintf("left out, the cost model does not cover them: %s (%v)", strings.Join(left, ", "), why))
+	}
+	// The table's own model rows; their names may be given accuracies too.
+	known := map[string]arch.Spec{}
 	if cs.Table != nil {
 		for _, r := range cs.Table.Rows {
 			if s, ok := tableSpec(h, r); ok && !isDeiT(s, h) {
+				if s.Name != "" {
+					known[strings.ToLower(s.Name)] = s
+				}
 				if err := add(s, "table models", true); err != nil {
 					warnings = append(warnings, fmt.Sprintf("%s left out: %v", s.Name, err))
 				}
@@ -141,14 +153,14 @@ func buildPareto(c *cli.Context, cs costSource, metric reports.Metric) (reports.
 	if err != nil {
 		return fig, nil, err
 	}
-	variants := map[string]arch.Spec{}
+	variants := known
 	for _, v := range fam {
 		variants[strings.ToLower(v.Spec.Name)] = v.Spec
 		if err := add(v.Spec, "generated ("+c.String("name")+")", false); err != nil {
 			return fig, nil, err
 		}
 	}
-	// User points.
+	// User points: presets, generated variants, the table's models or files.
 	for _, name := range c.StringSlice("point") {
 		s, err := resolveArch(name, "", variants)
 		if err != nil {
@@ -247,7 +259,7 @@ func resolveArch(name, dir string, variants map[string]arch.Spec) (arch.Spec, er
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return arch.Spec{}, fmt.Errorf("unknown architecture %q: not a preset (%s), a generated variant, or a file", name, strings.Join(arch.PresetNames(), ", "))
+			return arch.Spec{}, fmt.Errorf("unknown architecture %q: not a preset (%s), a generated variant, a model of the table, or a file", name, strings.Join(arch.PresetNames(), ", "))
 		}
 		return arch.Spec{}, fmt.Errorf("read %s: %w", name, err)
 	}
