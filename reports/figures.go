@@ -441,13 +441,13 @@ func WriteTrajectory(w io.Writer, format Format, tr Trajectory, opt Options) err
 	l.Color, l.Width = Blue, lineWidth
 	s.GlyphStyle = draw.GlyphStyle{Color: Blue, Radius: 1.5, Shape: draw.CircleGlyph{}}
 	top.Add(l, s)
-	top.Legend.Add("latency", l, s)
 	top.Legend.Left = false
 	top.Y.Min = 0
 	if tr.TargetMS > 0 {
 		t, _ := plotter.NewLine(plotter.XYs{{X: lat[0].X, Y: tr.TargetMS}, {X: lat[len(lat)-1].X, Y: tr.TargetMS}})
 		t.Color, t.Width, t.Dashes = Vermilion, lineWidth, []vg.Length{4, 2}
 		top.Add(t)
+		top.Legend.Add("latency", l, s)
 		top.Legend.Add("target", t)
 	}
 	plots := []*plot.Plot{top}

@@ -298,7 +298,7 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) {
 		return []plot.Tick{{Value: lo, Label: formatTick(lo)}}
 	}
-	raw := (hi - lo) / 5
+	raw := (hi - lo) / 6
 	mag := math.Pow(10, math.Floor(math.Log10(raw)))
 	step := 10 * mag
 	for _, m := range []float64{1, 2, 5} {
@@ -353,7 +353,7 @@ func setNote(p *plot.Plot, note string) {
 	if note == "" {
 		return
 	}
-	p.Title.Text = wrap(note, 78)
+	p.Title.Text = wrap(note, 92)
 	p.Title.TextStyle.Font.Size = noteSize
 	p.Title.TextStyle.Color = color.Gray{0x40}
 }
