@@ -1,11 +1,14 @@
 package profiler
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gomlx/gomlx/backends"
 	_ "github.com/gomlx/gomlx/backends/simplego" // the "cpu" device
@@ -126,6 +129,11 @@ func OpenDevice(name string, opts DeviceOptions) (*Device, error) {
 	}
 	d := &Device{Name: fmt.Sprintf("cuda:%d", idx), Kind: KindCUDA, Backend: b, Plugin: plugin}
 	d.Hardware = gpuName(b.DeviceDescription(0))
+	if !strings.Contains(d.Hardware, "NVIDIA") {
+		if name := nvidiaSMIName(idx); name != "" {
+			d.Hardware = name
+		}
+	}
 	d.PluginVersion = pluginVersion(b)
 	return d, nil
 }
@@ -160,10 +168,26 @@ func gpuName(desc string) string {
 	return strings.TrimSpace(desc)
 }
 
+// nvidiaSMIName asks nvidia-smi for GPU idx's name (PJRT's device
+// description of JAX's CUDA plugin does not carry it); "" when unavailable.
+func nvidiaSMIName(idx int) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "nvidia-smi", "--query-gpu=name", "--format=csv,noheader", "-i", strconv.Itoa(idx)).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+}
+
 // HardwareOf names device i of d's backend (all GPUs the plugin sees).
 func (d *Device) HardwareOf(i int) string {
 	if d.Kind != KindCUDA {
 		return d.Hardware
 	}
-	return gpuName(d.Backend.DeviceDescription(backends.DeviceNum(i)))
+	name := gpuName(d.Backend.DeviceDescription(backends.DeviceNum(i)))
+	if !strings.Contains(name, "NVIDIA") && i == 0 {
+		return d.Hardware
+	}
+	return name
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
@@ -54,6 +55,8 @@ Examples:
 			&cli.StringFlag{Name: "v", Category: grid, Usage: "V widths per head"},
 			&cli.StringFlag{Name: "mlp", Category: grid, Usage: "MLP widths (0 = no MLP)"},
 			&cli.BoolFlag{Name: "blocks", Category: grid, Usage: "measure whole blocks over the full product instead of decomposed sub-blocks"},
+			&cli.IntFlag{Name: "validation", Category: grid, Usage: "full blocks measured to check that attention + MLP add up (default: the preset's)"},
+			&cli.StringFlag{Name: "models", Category: grid, Usage: "whole models to measure, comma-separated presets (\"none\" for none; default: the preset's)"},
 			&cli.StringFlag{Name: "shard", Category: grid, Usage: "measure shard `I/N` of the grid (0-based), to split it across machines; join with nvitprof merge"},
 			&cli.IntFlag{Name: "batch", Category: timing, Usage: "images per execution (default: 256 on GPUs, the preset's on the CPU)"},
 			&cli.StringFlag{Name: "dtype", Category: timing, Usage: "float32, bfloat16 or float16 (default: bfloat16 on GPUs, float32 on the CPU)"},
@@ -113,6 +116,25 @@ func planSweep(c *cli.Context) (sweepPlan, error) {
 	}
 	if c.Bool("blocks") {
 		p.Grid.Decomposed, p.Grid.Validation = false, 0
+	}
+	if c.IsSet("validation") {
+		p.Grid.Validation = c.Int("validation")
+	}
+	if c.IsSet("models") {
+		p.Grid.Models = nil
+		for _, name := range strings.Split(c.String("models"), ",") {
+			if name = strings.TrimSpace(name); name == "none" || name == "" {
+				continue
+			}
+			s, err := arch.Preset(name)
+			if err != nil {
+				return plan, usagef("--models: %v", err)
+			}
+			if s.Tokens() != p.Geometry.Tokens() || s.Image != p.Geometry.Image || s.Patch != p.Geometry.Patch {
+				return plan, usagef("--models: %s has %d tokens of %d² images; the sweep measures %d tokens of %d²", name, s.Tokens(), s.Image, p.Geometry.Tokens(), p.Geometry.Image)
+			}
+			p.Grid.Models = append(p.Grid.Models, s)
+		}
 	}
 	if err := p.Grid.Validate(); err != nil {
 		if c.String("preset") == "" {
