@@ -50,6 +50,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			fitCmd(), evalCmd(), exportCmd(), predictCmd(),
 			sweepCmd(),
 			measureCmd(),
+			mergeCmd(),
 			runnerCmd(),
 			generateCmd(), paretoCmd(), reportCmd(),
 		},

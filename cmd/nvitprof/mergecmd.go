@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/urfave/cli/v2"
+)
+
+func mergeCmd() *cli.Command {
+	return &cli.Command{
+		Name:      "merge",
+		Usage:     "join latency tables (shards, several GPUs, several runs) into one",
+		ArgsUsage: "TABLE.jsonl...",
+		Description: `Joins tables measured under the same setting (device kind and name, runtime,
+dtype, batch, tokens, geometry, timing method): tables that disagree are refused,
+naming the fields. A configuration measured in several tables keeps its last row.
+Example: nvitprof merge --out nvit.jsonl shard0.jsonl shard1.jsonl`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged table `FILE` (must not exist)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() == 0 {
+				return usagef("name the tables to merge")
+			}
+			if c.String("out") == "" {
+				return usagef("--out FILE is required")
+			}
+			var tables []costmodel.Table
+			for _, path := range c.Args().Slice() {
+				t, bad, err := costmodel.ReadTable(path)
+				if err != nil {
+					return err
+				}
+				for _, b := range bad {
+					fmt.Fprintf(c.App.ErrWriter, "skipped: %v\n", b)
+				}
+				tables = append(tables, t)
+			}
+			merged, err := costmodel.Merge(tables...)
+			if err != nil {
+				return err
+			}
+			w, err := costmodel.Create(c.String("out"), merged.Header, costmodel.WriterOptions{})
+			if err != nil {
+				return err
+			}
+			for _, r := range merged.Rows {
+				if err := w.Write(r); err != nil {
+					w.Close()
+					os.Remove(c.String("out"))
+					return err
+				}
+			}
+			if err := w.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.ErrWriter, "%s: %d rows from %d tables\n", c.String("out"), len(merged.Rows), len(tables))
+			return nil
+		},
+	}
+}

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nvitprof/nvitprof/costmodel"
+)
+
+// buildNvitprof compiles the CLI (pure Go, without the XLA backend) for tests
+// that need a real process to kill.
+func buildNvitprof(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "nvitprof")
+	cmd := exec.Command("go", "build", "-tags", "noxla", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// smallSweep is a CPU sweep of 10 configurations taking a few seconds.
+func smallSweep(out string, extra ...string) []string {
+	return append([]string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "64,96", "--heads", "1,2",
+		"--qk", "8", "--v", "16", "--mlp", "64,128", "--validation", "0", "--models", "none",
+		"--samples", "2", "--warmup", "0", "--quiet", "--out", out}, extra...)
+}
+
+// rowsIn counts the complete rows (lines after the header) of a table file.
+func rowsIn(path string) int {
+	data, _ := os.ReadFile(path)
+	n := bytes.Count(data, []byte("\n"))
+	return max(n-1, 0)
+}
+
+// waitRows waits until path holds at least n rows or the process exits.
+func waitRows(t *testing.T, path string, n int, done <-chan error) {
+	t.Helper()
+	deadline := time.After(2 * time.Minute)
+	for rowsIn(path) < n {
+		select {
+		case err := <-done:
+			t.Fatalf("sweep ended before %d rows: %v", n, err)
+		case <-deadline:
+			t.Fatalf("no %d rows after 2 minutes", n)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// A sweep killed (SIGKILL, no chance to clean up) or interrupted (SIGINT,
+// as Ctrl-C) and resumed ends with every configuration exactly once.
+func TestSweepKilledAndResumedHasEveryRowOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the CLI")
+	}
+	bin := buildNvitprof(t)
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "t.jsonl")
+			cmd := exec.Command(bin, smallSweep(out)...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			waitRows(t, out, 3, done)
+			_ = cmd.Process.Signal(sig)
+			err := <-done
+			before := rowsIn(out)
+			if sig == syscall.SIGINT {
+				ee, ok := err.(*exec.ExitError)
+				if !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(stderr.String(), "--resume") {
+					t.Errorf("interrupted sweep: %v, stderr %q; want exit 130 and a hint to resume", err, stderr.String())
+				}
+			}
+			if before >= 10 {
+				t.Skipf("the sweep finished (%d rows) before the signal landed", before)
+			}
+
+			// Running again without --resume must refuse and leave the file alone.
+			if o, err := exec.Command(bin, smallSweep(out)...).CombinedOutput(); err == nil || !strings.Contains(string(o), "--resume") {
+				t.Errorf("second run without --resume: %v %s", err, o)
+			}
+			if o, err := exec.Command(bin, smallSweep(out, "--resume")...).CombinedOutput(); err != nil {
+				t.Fatalf("resume: %v\n%s", err, o)
+			}
+			table, bad, err := costmodel.ReadTable(out)
+			if err != nil || len(bad) != 0 {
+				t.Fatalf("resumed table: %v, %v", err, bad)
+			}
+			seen := map[string]int{}
+			for _, r := range table.Rows {
+				seen[r.Key()]++
+			}
+			if len(table.Rows) != 10 || len(seen) != 10 {
+				t.Errorf("%d rows, %d distinct configurations; want 10 and 10 (had %d before the resume)", len(table.Rows), len(seen), before)
+			}
+			for k, n := range seen {
+				if n != 1 {
+					t.Errorf("%s measured %d times", k, n)
+				}
+			}
+		})
+	}
+}
+
+// A resume against a table of another setting is refused and the file kept.
+func TestResumeRefusesMismatchedHeader(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "t.jsonl")
+	args := []string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "64", "--heads", "1", "--qk", "8", "--v", "16",
+		"--mlp", "64", "--validation", "0", "--models", "none", "--samples", "1", "--warmup", "0", "--quiet", "--out", out}
+	if _, errOut, code := nvitprof(t, args...); code != 0 {
+		t.Fatalf("first sweep: exit %d: %s", code, errOut)
+	}
+	before, _ := os.ReadFile(out)
+	_, errOut, code := nvitprof(t, append(args, "--resume", "--batch", "3")...)
+	if code == 0 || !strings.Contains(errOut, "batch") {
+		t.Errorf("resume with another batch: exit %d, %q; want a refusal naming batch", code, errOut)
+	}
+	after, _ := os.ReadFile(out)
+	if !bytes.Equal(before, after) {
+		t.Error("the refused resume changed the table")
+	}
+	// A corrupt file is not a table: refused, untouched.
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	os.WriteFile(bad, []byte("this is not a table\n"), 0o644)
+	if _, errOut, code := nvitprof(t, append(args[:len(args)-1], bad, "--resume")...); code == 0 {
+		t.Errorf("resume of a corrupt file accepted: %s", errOut)
+	}
+	if data, _ := os.ReadFile(bad); string(data) != "this is not a table\n" {
+		t.Error("the corrupt file was changed")
+	}
+	sc := bufio.NewScanner(bytes.NewReader(after))
+	sc.Scan()
+	if !strings.Contains(sc.Text(), `"nvitprof_table":1`) {
+		t.Errorf("header line %q", sc.Text())
+	}
+}
+
+// --workers runs nvitprof's own runner processes (the path used for several
+// GPUs and parallel compilation); the table must be the same set of rows.
+func TestSweepWithRunnerWorkers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the CLI")
+	}
+	bin := buildNvitprof(t)
+	out := filepath.Join(t.TempDir(), "w.jsonl")
+	if o, err := exec.Command(bin, smallSweep(out, "--workers", "2")...).CombinedOutput(); err != nil {
+		t.Fatalf("sweep --workers 2: %v\n%s", err, o)
+	}
+	table, bad, err := costmodel.ReadTable(out)
+	if err != nil || len(bad) != 0 || len(table.Rows) != 10 {
+		t.Fatalf("table: %d rows, %v, %v", len(table.Rows), err, bad)
+	}
+	if table.Header.DeviceKind != "cpu" || !strings.Contains(strings.Join(table.Header.Notes, " "), "2 runner process") {
+		t.Errorf("header %+v", table.Header)
+	}
+}
