@@ -193,6 +193,9 @@ type FamilyOptions struct {
 	SnapOptions             SnapOptions // when Snap
 	// Progress, when set, is called after each budget is done.
 	Progress func(done, total int, v Variant)
+	// Unreachable, when set, is told about budgets below the fastest width
+	// tried, which are then skipped; without it such a budget is an error.
+	Unreachable func(budget, fastest float64)
 }
 
 // Variant is one member of a family.
@@ -212,7 +215,7 @@ type Variant struct {
 // EMB tried) whose predicted latency is at most b × latency(Ref), snapping it
 // when asked. Variants are named "<rule name>-<budget>x". A budget no width
 // fits (below the narrowest model's latency) is an error that names the
-// smallest budget possible.
+// smallest budget possible, unless opt.Unreachable takes it.
 func Family(ctx context.Context, lat LatencyFunc, opt FamilyOptions) ([]Variant, error) {
 	if len(opt.Budgets) == 0 {
 		return nil, errors.New("arch: family: no budgets")
@@ -296,6 +299,10 @@ func Family(ctx context.Context, lat LatencyFunc, opt FamilyOptions) ([]Variant,
 					lo = p
 				}
 			}
+			if opt.Unreachable != nil {
+				opt.Unreachable(b, lo.lat/refLat)
+				continue
+			}
 			return nil, fmt.Errorf("arch: family: budget %.3g× (%.4g) is below the fastest variant tried (EMB %d: %.4g, %.3g× the reference)",
 				b, target, lo.emb, lo.lat, lo.lat/refLat)
 		}
@@ -315,6 +322,9 @@ func Family(ctx context.Context, lat LatencyFunc, opt FamilyOptions) ([]Variant,
 		if opt.Progress != nil {
 			opt.Progress(i+1, len(budgets), v)
 		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("arch: family: every budget is below the fastest variant tried")
 	}
 	return out, nil
 }

@@ -206,7 +206,10 @@ func family(c *cli.Context, cs costSource, ref arch.Spec, prog func(done, total 
 	}
 	return arch.Family(c.Context, latencyOf(cs.Model), arch.FamilyOptions{Rule: rule, Ref: ref, Budgets: budgets,
 		EMBStep: c.Int("emb-step"), MaxEMB: c.Int("max-emb"), Snap: c.Bool("snap"),
-		SnapOptions: arch.SnapOptions{MaxGrow: c.Float64("snap-grow")}, Progress: prog})
+		SnapOptions: arch.SnapOptions{MaxGrow: c.Float64("snap-grow")}, Progress: prog,
+		Unreachable: func(b, fastest float64) {
+			fmt.Fprintf(c.App.ErrWriter, "budget %.3g× skipped: the narrowest width tried predicts %.3g× the reference\n", b, fastest)
+		}})
 }
 
 // outDir prepares an output directory and a staging directory inside it:
