@@ -1,0 +1,252 @@
+package pruner
+
+import (
+	"math"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel"
+)
+
+// linearModel is a cost model with exactly additive latencies:
+// EMB·cEMB + Σ_blocks (heads·(QK+V)·cAttn + MLP·cMLP), ms.
+type linearModel struct{ cEMB, cAttn, cMLP float64 }
+
+func (m linearModel) BlockMS(emb, tokens int, b arch.Block) (float64, error) {
+	return float64(b.Heads*(b.QK+b.V))*m.cAttn + float64(b.MLP)*m.cMLP, nil
+}
+
+func (m linearModel) Latency(s arch.Spec) (costmodel.Prediction, error) {
+	p := costmodel.Prediction{RestMS: float64(s.EMB) * m.cEMB, Rest: true}
+	p.TotalMS = p.RestMS
+	for _, b := range s.Blocks {
+		v, _ := m.BlockMS(s.EMB, s.Tokens(), b)
+		p.BlocksMS = append(p.BlocksMS, v)
+		p.TotalMS += v
+	}
+	return p, nil
+}
+
+func (m linearModel) Marginal(s arch.Spec, r costmodel.Removal) (float64, error) {
+	ns, err := r.Apply(s)
+	if err != nil {
+		return 0, err
+	}
+	a, _ := m.Latency(s)
+	b, _ := m.Latency(ns)
+	return a.TotalMS - b.TotalMS, nil
+}
+
+func (m linearModel) Speedup(s, ref arch.Spec) (float64, error) {
+	a, _ := m.Latency(s)
+	b, _ := m.Latency(ref)
+	return b.TotalMS / a.TotalMS, nil
+}
+
+func TestScaledGroupSizes(t *testing.T) {
+	b, _ := arch.Preset("deit-b")
+	if g := ScaledGroupSizes(b); g != NViTGroupSizes {
+		t.Errorf("DeiT-B: %+v, want NViT's %+v", g, NViTGroupSizes)
+	}
+	small := arch.Spec{Image: 28, Patch: 7, Channels: 1, Classes: 10, ExtraTokens: 1, EMB: 64,
+		Blocks: arch.Uniform(4, arch.Block{Heads: 4, QK: 16, V: 16, MLP: 128})}
+	if g, want := ScaledGroupSizes(small), (GroupSizes{EMB: 1, Heads: 1, QK: 2, V: 2, MLP: 1}); g != want {
+		t.Errorf("small: %+v, want %+v", g, want)
+	}
+}
+
+// salFor gives every unit of s a distinct saliency from fn.
+func salFor(s arch.Spec, fn func(d costmodel.Dimension, b, i int) float64) *PerUnit {
+	p := NewPerUnit(s)
+	p.each(func(d costmodel.Dimension, b int, v []float64) {
+		for i := range v {
+			v[i] = fn(d, b, i)
+		}
+	})
+	return p
+}
+
+var selSpec = arch.Spec{Image: 8, Patch: 4, Channels: 1, Classes: 4, ExtraTokens: 1, EMB: 16,
+	Blocks: arch.Uniform(3, arch.Block{Heads: 4, QK: 8, V: 8, MLP: 32})}
+
+func TestSelectEtaZeroFollowsSaliency(t *testing.T) {
+	m := linearModel{cEMB: 0.01, cAttn: 0.001, cMLP: 0.002}
+	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 { return math.Sin(float64(17*i+5*b+len(d))) + 2 })
+	dense, _ := m.Latency(selSpec)
+	target := 0.7 * dense.TotalMS
+	sizes := GroupSizes{EMB: 2, Heads: 1, QK: 2, V: 2, MLP: 4}
+	got, err := Select(selSpec, sal, sizes, Regularizer{Model: m}, SelectGreedy, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PredictedMS > target {
+		t.Fatalf("predicted %g above target %g", got.PredictedMS, target)
+	}
+	// η = 0: every group taken is no more salient than any group of the same
+	// kind left at the front of its layer.
+	taken := 0.0
+	for _, g := range got.Groups {
+		taken = max(taken, g.Saliency)
+	}
+	for _, l := range makeLayers(sal, sizes) {
+		n := 0
+		for _, g := range got.Groups {
+			if g.Dim == l.dim && g.Block == l.block {
+				n++
+			}
+		}
+		if n < len(l.groups) && removable(got.Spec, l.groups[n]) && l.groups[n].Saliency < taken-1e-12 {
+			// A less salient group was left while a more salient one went.
+			t.Errorf("%s[b%d]: group of saliency %g left, but one of %g removed", l.dim, l.block, l.groups[n].Saliency, taken)
+		}
+	}
+}
+
+func TestSelectLatencyAware(t *testing.T) {
+	// MLP neurons are slightly less salient than EMB channels but save
+	// almost no latency; EMB channels save a lot.
+	m := linearModel{cEMB: 0.05, cAttn: 0.0001, cMLP: 0.0001}
+	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 {
+		switch d {
+		case costmodel.DimMLP:
+			return 1
+		case costmodel.DimEMB:
+			return 1.2
+		}
+		return 50
+	})
+	dense, _ := m.Latency(selSpec)
+	target := 0.8 * dense.TotalMS
+	sizes := GroupSizes{EMB: 1, Heads: 1, QK: 1, V: 1, MLP: 1}
+	count := func(eta float64) (emb, mlp int) {
+		got, err := Select(selSpec, sal, sizes, Regularizer{Model: m, Eta: eta}, SelectGreedy, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range got.Groups {
+			switch g.Dim {
+			case costmodel.DimEMB:
+				emb++
+			case costmodel.DimMLP:
+				mlp++
+			}
+		}
+		return emb, mlp
+	}
+	blindEMB, blindMLP := count(0)
+	awareEMB, awareMLP := count(1)
+	t.Logf("η=0: %d EMB, %d MLP groups; η=1: %d EMB, %d MLP", blindEMB, blindMLP, awareEMB, awareMLP)
+	if blindMLP == 0 || awareMLP >= blindMLP || awareEMB == 0 {
+		t.Errorf("the latency term should trade MLP neurons (cheap, slightly less salient) for EMB channels (expensive)")
+	}
+}
+
+// TestKnapsackRemovesLessSaliency: with exactly additive latencies, HALP's
+// knapsack reaches the target removing no more saliency than the η = 0
+// greedy ranking (which ignores what each group saves).
+func TestKnapsackRemovesLessSaliency(t *testing.T) {
+	m := linearModel{cEMB: 0.001, cAttn: 0.003, cMLP: 0.002}
+	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 {
+		if d == costmodel.DimEMB {
+			return 1000 // keep EMB out: everything else is additive
+		}
+		return 1 + math.Abs(math.Cos(float64(7*i+3*b+len(d)*11)))
+	})
+	dense, _ := m.Latency(selSpec)
+	target := 0.6 * dense.TotalMS
+	sizes := GroupSizes{EMB: 4, Heads: 1, QK: 2, V: 2, MLP: 4}
+	removed := func(method Selection) float64 {
+		got, err := Select(selSpec, sal, sizes, Regularizer{Model: m}, method, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.PredictedMS > target {
+			t.Fatalf("%s: predicted %g above target %g", method, got.PredictedMS, target)
+		}
+		var s float64
+		for _, g := range got.Groups {
+			s += g.Saliency
+		}
+		return s
+	}
+	greedy, knap := removed(SelectGreedy), removed(SelectKnapsack)
+	t.Logf("saliency removed: greedy %.3f, knapsack %.3f", greedy, knap)
+	if knap > greedy+1e-9 {
+		t.Errorf("knapsack removed %g, more than greedy's %g", knap, greedy)
+	}
+}
+
+func TestSelectUnreachable(t *testing.T) {
+	m := linearModel{cEMB: 1, cAttn: 0.001, cMLP: 0.001}
+	sal := salFor(selSpec, func(costmodel.Dimension, int, int) float64 { return 1 })
+	_, err := Select(selSpec, sal, GroupSizes{1, 1, 1, 1, 1}, Regularizer{Model: m}, SelectGreedy, 0.5)
+	if err == nil {
+		t.Fatal("an unreachable target was met")
+	}
+	t.Log(err)
+}
+
+// fittedModel fits nvitprof's hw cost model to a synthetic table whose
+// latencies follow the MAC counts, on blobSpec's geometry.
+func fittedModel(t *testing.T) *costmodel.Model {
+	t.Helper()
+	h := costmodel.Header{Version: costmodel.FormatVersion, Device: "cpu", DeviceKind: "cpu", Runtime: "gomlx", Backend: "go",
+		DType: "float32", Batch: 4, Tokens: blobSpec.Tokens(), Image: 8, Patch: 4, Channels: 1, Classes: 4,
+		Method: costmodel.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: 5, NoiseThreshold: 0.05},
+		Time:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var rows []costmodel.Row
+	add := func(r costmodel.Row) {
+		r, err := h.WithCounts(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.MedianMS = 0.01 + float64(r.MACs)*1e-6
+		r.Samples = 5
+		rows = append(rows, r)
+	}
+	for _, e := range []int{4, 8} {
+		for _, hd := range []int{1, 2} {
+			for _, qk := range []int{1, 2, 4} {
+				for _, v := range []int{1, 2, 4} {
+					add(costmodel.Row{Kind: costmodel.KindAttn, EMB: e, Heads: hd, QK: qk, V: v})
+				}
+			}
+		}
+		for _, mlp := range []int{4, 8, 12} {
+			add(costmodel.Row{Kind: costmodel.KindMLP, EMB: e, MLP: mlp})
+		}
+		add(costmodel.Row{Kind: costmodel.KindRest, EMB: e})
+	}
+	m, err := costmodel.Fit(costmodel.Table{Header: h, Rows: rows}, costmodel.FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestSelectWithFittedModel(t *testing.T) {
+	m := fittedModel(t)
+	sal := salFor(blobSpec, func(d costmodel.Dimension, b, i int) float64 { return float64(i+1) * (1 + float64(b)) })
+	dense, err := m.Latency(blobSpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, method := range []Selection{SelectGreedy, SelectKnapsack} {
+		got, err := Select(blobSpec, sal, ScaledGroupSizes(blobSpec), Regularizer{Model: m, Eta: 1}, method, 0.6*dense.TotalMS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.PredictedMS > 0.6*dense.TotalMS || len(got.Groups) == 0 {
+			t.Errorf("%s: %s predicted %.4g ms, target %.4g", method, formatDim(got.Spec), got.PredictedMS, 0.6*dense.TotalMS)
+		}
+		k, err := KeepAll(blobSpec).without(got.Groups).Spec(blobSpec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(k.Blocks, got.Spec.Blocks) || k.EMB != got.Spec.EMB {
+			t.Errorf("%s: keep lists give %s, selection %s", method, formatDim(k), formatDim(got.Spec))
+		}
+	}
+}
