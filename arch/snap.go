@@ -284,6 +284,8 @@ func Family(ctx context.Context, lat LatencyFunc, opt FamilyOptions) ([]Variant,
 		base = "revit"
 	}
 	var out []Variant
+	var skipped [][2]float64 // unreachable budgets and the fastest fraction
+	var firstUnreachable error
 	for i, b := range budgets {
 		target := b * refLat
 		best := -1
@@ -299,12 +301,16 @@ func Family(ctx context.Context, lat LatencyFunc, opt FamilyOptions) ([]Variant,
 					lo = p
 				}
 			}
-			if opt.Unreachable != nil {
-				opt.Unreachable(b, lo.lat/refLat)
-				continue
-			}
-			return nil, fmt.Errorf("arch: family: budget %.3g× (%.4g) is below the fastest variant tried (EMB %d: %.4g, %.3g× the reference)",
+			err := fmt.Errorf("arch: family: budget %.3g× (%.4g) is below the fastest variant tried (EMB %d: %.4g, %.3g× the reference)",
 				b, target, lo.emb, lo.lat, lo.lat/refLat)
+			if opt.Unreachable == nil {
+				return nil, err
+			}
+			if firstUnreachable == nil {
+				firstUnreachable = err
+			}
+			skipped = append(skipped, [2]float64{b, lo.lat / refLat})
+			continue
 		}
 		p := pts[best]
 		v := Variant{Budget: b, TargetMS: target, RuleEMB: p.emb, Spec: p.spec.Clone(), Latency: p.lat,
@@ -324,7 +330,10 @@ func Family(ctx context.Context, lat LatencyFunc, opt FamilyOptions) ([]Variant,
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("arch: family: every budget is below the fastest variant tried")
+		return nil, firstUnreachable
+	}
+	for _, sk := range skipped {
+		opt.Unreachable(sk[0], sk[1])
 	}
 	return out, nil
 }

@@ -45,6 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Writer:    stdout,
 		ErrWriter: stderr,
 		Commands: []*cli.Command{
+			quickstartCmd(),
 			archCmd(),
 			devicesCmd(),
 			fitCmd(), evalCmd(), exportCmd(), predictCmd(),

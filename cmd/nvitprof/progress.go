@@ -50,6 +50,10 @@ func (p *progress) step(done int, detail string) {
 	}
 	p.last = now
 	el := now.Sub(p.start)
+	if el < time.Second { // a rate over less than a second is noise
+		fmt.Fprintf(p.w, "%s: %d/%d %s\n", p.what, done, p.total, detail)
+		return
+	}
 	rate := float64(done) / el.Minutes()
 	eta := "?"
 	if done > 0 {
