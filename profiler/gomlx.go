@@ -3,6 +3,7 @@ package profiler
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
@@ -49,6 +50,11 @@ func NewGoMLXMeasurer(dev *Device, h costmodel.Header) (*GoMLXMeasurer, error) {
 	t := TimingOptions{Warmup: h.Method.Warmup, Samples: h.Method.Samples, NoiseThreshold: h.Method.NoiseThreshold, Retries: DefaultTiming.Retries}
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("measure: %w", err)
+	}
+	if dev.Kind == KindCPU {
+		// The pure-Go backend allocates every intermediate tensor: collect
+		// between samples rather than inside them.
+		t.BeforeSample = runtime.GC
 	}
 	return &GoMLXMeasurer{dev: dev, hdr: h, dtype: dt, timing: t}, nil
 }

@@ -19,6 +19,11 @@ type TimingOptions struct {
 	NoiseThreshold float64
 	Retries        int
 
+	// BeforeSample, when set, runs before each timed sample (pair), outside
+	// the timing: the CPU device collects garbage there, so that Go's
+	// collector does not pause inside a measurement.
+	BeforeSample func()
+
 	now func() time.Time // the clock; nil is time.Now (tests use a fake one)
 }
 
@@ -57,6 +62,9 @@ func TimeDirect(ctx context.Context, run RunFunc, opts TimingOptions) (Timing, e
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
 			}
+			if opts.BeforeSample != nil {
+				opts.BeforeSample()
+			}
 			ms, err := opts.timeOnce(run)
 			if err != nil {
 				return nil, nil, err
@@ -82,6 +90,9 @@ func TimeDifferential(ctx context.Context, low, high RunFunc, lowDepth, highDept
 		for i := range opts.Samples {
 			if err := ctx.Err(); err != nil {
 				return nil, nil, err
+			}
+			if opts.BeforeSample != nil {
+				opts.BeforeSample()
 			}
 			var tl, th float64
 			var err error

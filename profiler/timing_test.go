@@ -78,3 +78,17 @@ func TestNoisyMeasurementsAreRetriedAndFlagged(t *testing.T) {
 		t.Errorf("steady: %+v, %v; want 3 ms after one try", tm, err)
 	}
 }
+
+func TestBeforeSampleRunsOutsideTheTiming(t *testing.T) {
+	c := &fakeClock{}
+	calls := 0
+	opts := TimingOptions{Samples: 4, NoiseThreshold: 1, now: c.now,
+		BeforeSample: func() { calls++; c.t = c.t.Add(time.Second) }} // a slow hook must not count
+	tm, err := TimeDifferential(t.Context(), c.run(time.Millisecond), c.run(3*time.Millisecond), 1, 3, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 4 || tm.Median != 1 {
+		t.Errorf("hook ran %d times, per-unit median %v ms; want 4 and 1", calls, tm.Median)
+	}
+}
