@@ -53,6 +53,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			measureCmd(),
 			mergeCmd(),
 			runnerCmd(),
+			trainCmd(), pruneCmd(), demoCmd(),
 			generateCmd(), paretoCmd(), reportCmd(),
 		},
 		// Errors are returned to main, which prints one line and picks the
