@@ -212,7 +212,7 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 		if removable(s, l.groups[0]) {
 			d, err := reg.marginalMS(s, l.groups[0])
 			if err != nil {
-				return Selected{}, fmt.Errorf("pruner: cost model: %w", err)
+				continue // outside the cost model's range: not a candidate
 			}
 			latSum += d
 			nLat++
@@ -238,6 +238,7 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 			return Selected{}, err
 		}
 	}
+	var refused error // the last removal the cost model could not predict
 	for sel.PredictedMS > targetMS {
 		var best *layer
 		bestScore := math.Inf(1)
@@ -251,14 +252,19 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 			}
 			d, err := reg.marginalMS(sel.Spec, g)
 			if err != nil {
-				return Selected{}, fmt.Errorf("pruner: cost model: %w", err)
+				refused = err // outside the cost model's range: this layer stops here
+				continue
 			}
 			if sc := score(g, d); sc < bestScore {
 				best, bestScore = l, sc
 			}
 		}
 		if best == nil {
-			return sel, fmt.Errorf("pruner: the target %.4g ms is not reachable: nothing left to remove at %.4g ms", targetMS, sel.PredictedMS)
+			why := ""
+			if refused != nil {
+				why = fmt.Sprintf(" (the cost model refuses further removals: %v)", refused)
+			}
+			return sel, fmt.Errorf("pruner: the target %.4g ms is not reachable: nothing left to remove at %.4g ms%s", targetMS, sel.PredictedMS, why)
 		}
 		if err := sel.take(best, reg); err != nil {
 			return Selected{}, err
@@ -306,7 +312,7 @@ func knapsack(sel *Selected, layers []*layer, reg Regularizer, targetMS float64)
 			}
 			d, err := reg.marginalMS(s, g)
 			if err != nil {
-				return fmt.Errorf("pruner: cost model: %w", err)
+				break // outside the cost model's range
 			}
 			ns, err := costmodel.Removal{Dim: g.Dim, Block: max(g.Block, 0), K: len(g.Units)}.Apply(s)
 			if err != nil {
@@ -363,7 +369,7 @@ func knapsack(sel *Selected, layers []*layer, reg Regularizer, targetMS float64)
 				break
 			}
 			if err := sel.take(l, reg); err != nil {
-				return err
+				break // the combination left the cost model's range: the greedy top-up continues
 			}
 		}
 	}

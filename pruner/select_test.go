@@ -1,6 +1,7 @@
 package pruner
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -247,6 +248,59 @@ func TestSelectWithFittedModel(t *testing.T) {
 		}
 		if !slices.Equal(k.Blocks, got.Spec.Blocks) || k.EMB != got.Spec.EMB {
 			t.Errorf("%s: keep lists give %s, selection %s", method, formatDim(k), formatDim(got.Spec))
+		}
+	}
+}
+
+// floorModel refuses MLP widths below 4 (but allows 0), like a cost model
+// whose grid starts higher.
+type floorModel struct{ linearModel }
+
+func (m floorModel) Latency(s arch.Spec) (costmodel.Prediction, error) {
+	for _, b := range s.Blocks {
+		if b.MLP > 0 && b.MLP < 4 {
+			return costmodel.Prediction{}, errors.New("mlp below 4 is outside the table")
+		}
+	}
+	return m.linearModel.Latency(s)
+}
+
+func (m floorModel) Marginal(s arch.Spec, r costmodel.Removal) (float64, error) {
+	ns, err := r.Apply(s)
+	if err != nil {
+		return 0, err
+	}
+	a, err := m.Latency(s)
+	if err != nil {
+		return 0, err
+	}
+	b, err := m.Latency(ns)
+	if err != nil {
+		return 0, err
+	}
+	return a.TotalMS - b.TotalMS, nil
+}
+
+// TestSelectSkipsRefusedRemovals: a removal the cost model cannot predict
+// stops that layer instead of failing the selection.
+func TestSelectSkipsRefusedRemovals(t *testing.T) {
+	m := floorModel{linearModel{cEMB: 0.01, cAttn: 0.001, cMLP: 0.01}}
+	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 {
+		if d == costmodel.DimMLP {
+			return 0.001 // the MLP goes first, down to the floor
+		}
+		return 1 + float64(i)
+	})
+	dense, _ := m.Latency(selSpec)
+	for _, method := range []Selection{SelectGreedy, SelectKnapsack} {
+		got, err := Select(selSpec, sal, GroupSizes{1, 1, 1, 1, 1}, Regularizer{Model: m}, method, 0.3*dense.TotalMS)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		for _, b := range got.Spec.Blocks {
+			if b.MLP != 4 {
+				t.Errorf("%s: MLP %d, want the floor 4", method, b.MLP)
+			}
 		}
 	}
 }

@@ -40,6 +40,9 @@ About 10-15 minutes on two cores.`,
 				&cli.Float64Flag{Name: "target", Value: 0.5, Usage: "predicted latency to reach, as a fraction of the dense model's"},
 				&cli.Float64Flag{Name: "eta", Value: pruner.DefaultEta, Usage: "latency weight of the latency-aware run"},
 				&cli.IntFlag{Name: "train-steps", Value: 900, Usage: "training steps of the dense model"},
+				&cli.IntFlag{Name: "finetune-steps", Value: 100, Usage: "fine-tuning steps after each of the 5 pruning steps"},
+				&cli.IntFlag{Name: "final-steps", Value: 400, Usage: "fine-tuning steps after the last pruning step"},
+				&cli.BoolFlag{Name: "distill", Usage: "fine-tune with KL distillation to the dense model"},
 				&cli.IntFlag{Name: "batch", Value: 64, Usage: "images per execution when measuring latency"},
 				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 			},
@@ -53,8 +56,9 @@ var demoSpec = arch.Spec{Name: "mnist-vit", Image: 28, Patch: 14, Channels: 1, C
 	Blocks: arch.Uniform(4, arch.Block{Heads: 4, QK: 16, V: 16, MLP: 128})}
 
 // demoGrid spans the demo model's dimensions for the cost model.
-var demoGrid = profiler.Grid{EMB: []int{16, 32, 48, 64}, Heads: []int{1, 2, 4}, QK: []int{4, 8, 16}, V: []int{4, 8, 16},
-	MLP: []int{16, 32, 64, 96, 128}, Decomposed: true, Validation: 4}
+// (about a minute on two cores: small blocks at 5 tokens compile and run fast).
+var demoGrid = profiler.Grid{EMB: []int{16, 24, 32, 40, 48, 56, 64}, Heads: []int{1, 2, 3, 4}, QK: []int{2, 4, 8, 12, 16},
+	V: []int{2, 4, 8, 12, 16}, MLP: []int{8, 16, 32, 48, 64, 80, 96, 112, 128}, Decomposed: true, Validation: 8}
 
 // demoModel is one model of the comparison.
 type demoModel struct {
@@ -164,6 +168,7 @@ func runDemo(c *cli.Context) error {
 	opt := pruner.DefaultOptions
 	opt.Target = target
 	opt.Eval = testSet.Head(2000)
+	opt.FineTune.Steps, opt.Final.Steps, opt.Distill = c.Int("finetune-steps"), c.Int("final-steps"), c.Bool("distill")
 	runs := []struct {
 		name string
 		eta  float64
