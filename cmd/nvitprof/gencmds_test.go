@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -284,5 +285,31 @@ func TestGenerateParetoReportBadInput(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Join(dir, "small")); len(entries) != 0 {
 		t.Errorf("a failed generate left %d entries", len(entries))
+	}
+}
+
+// A pruning log as nvitprof prune writes it (accuracy a fraction, predicted
+// latency, the target) reads as a trajectory in percent with the target.
+func TestReadTrajectoryOfAPruneLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.jsonl")
+	log := `{"step":0,"predicted_ms":40,"target_ms":20,"accuracy":0.97,"params":1000}
+{"step":1,"predicted_ms":30,"target_ms":20,"params":800}
+{"step":2,"predicted_ms":20,"target_ms":20,"accuracy":0.955,"params":600}
+`
+	if err := os.WriteFile(path, []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := readTrajectory(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tr.Steps) != 3 || tr.TargetMS != 20 || tr.Steps[0].Accuracy != 97 || tr.Steps[2].LatencyMS != 20 ||
+		!math.IsNaN(tr.Steps[1].Accuracy) || tr.Steps[2].Params != 600 {
+		t.Errorf("trajectory %+v", tr)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	os.WriteFile(bad, []byte(`{"step":0,"accuracy":0.9}`), 0o644)
+	if _, err := readTrajectory(bad); err == nil {
+		t.Error("a log without latencies accepted")
 	}
 }

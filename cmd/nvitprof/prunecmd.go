@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/nvitprof/nvitprof/pruner"
+	"github.com/nvitprof/nvitprof/reports"
 	"github.com/urfave/cli/v2"
 )
 
@@ -195,5 +197,24 @@ func pruneRun(c *cli.Context, dev *profiler.Device, dense *pruner.Weights, model
 	if err != nil && errors.Is(err, context.Canceled) {
 		return nil, fmt.Errorf("interrupted: the completed steps are in %s; continue with --resume", dir)
 	}
-	return res, err
+	if err != nil {
+		return res, err
+	}
+	if err := writeTrajectoryFigure(dir); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// writeTrajectoryFigure draws a run's log.jsonl as trajectory.png beside it.
+func writeTrajectoryFigure(dir string) error {
+	tr, err := readTrajectory(filepath.Join(dir, pruner.LogFile))
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := reports.WriteTrajectory(&buf, reports.PNG, tr, reports.Options{}); err != nil {
+		return fmt.Errorf("trajectory figure: %w", err)
+	}
+	return os.WriteFile(filepath.Join(dir, "trajectory.png"), buf.Bytes(), 0o644)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"image"
 	"image/color"
 	"image/png"
@@ -118,6 +119,9 @@ func TestTrainThenPrune(t *testing.T) {
 	logs, err := pruner.ReadLog(filepath.Join(pruned, pruner.LogFile))
 	if err != nil || len(logs) != 3 || logs[2].Relative > 0.6 {
 		t.Fatalf("log: %+v, %v", logs, err)
+	}
+	if img, err := os.ReadFile(filepath.Join(pruned, "trajectory.png")); err != nil || !bytes.HasPrefix(img, []byte("\x89PNG")) {
+		t.Errorf("trajectory figure: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(pruned, pruner.PrunedArch)); err != nil {
 		t.Error(err)

@@ -30,7 +30,7 @@ func reportCmd() *cli.Command {
 		Flags: append(append(costFlags(), ruleFlags()...),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR`"},
 			&cli.StringFlag{Name: "formats", Value: "png,svg,pdf", Usage: "figure formats, comma-separated: png, svg, pdf"},
-			&cli.StringFlag{Name: "trajectory", Usage: "a pruning run's per-step log `FILE` (JSON lines of {step, latency_ms, accuracy})"},
+			&cli.StringFlag{Name: "trajectory", Usage: "a pruning run's per-step log `FILE` (nvitprof prune's log.jsonl, or JSON lines of {step, latency_ms, accuracy %})"},
 			&cli.IntFlag{Name: "folds", Value: 5, Usage: "`K` of the k-fold evaluation"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
 		),
@@ -340,33 +340,63 @@ func corrMD(f costmodel.NullFloat) string {
 	return fmt.Sprintf("%.4f", float64(f))
 }
 
-// readTrajectory reads a pruning log: JSON lines (or one JSON array) of
-// reports.TrajectoryStep.
+// trajectoryLine is one step of a pruning log: nvitprof prune's log.jsonl
+// (predicted_ms, accuracy as a fraction, target_ms), or a hand-made file of
+// reports.TrajectoryStep (latency_ms, accuracy in %).
+type trajectoryLine struct {
+	Step        int      `json:"step"`
+	LatencyMS   *float64 `json:"latency_ms"`
+	PredictedMS *float64 `json:"predicted_ms"`
+	Accuracy    *float64 `json:"accuracy"`
+	Params      int64    `json:"params"`
+	TargetMS    float64  `json:"target_ms"`
+}
+
+// readTrajectory reads a pruning log: JSON lines or one JSON array.
 func readTrajectory(path string) (reports.Trajectory, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return reports.Trajectory{}, fmt.Errorf("trajectory: %w", err)
 	}
-	var steps []reports.TrajectoryStep
+	var lines []trajectoryLine
 	trimmed := bytes.TrimSpace(data)
 	if bytes.HasPrefix(trimmed, []byte("[")) {
-		err = json.Unmarshal(trimmed, &steps)
+		err = json.Unmarshal(trimmed, &lines)
 	} else {
 		dec := json.NewDecoder(bytes.NewReader(trimmed))
 		for dec.More() {
-			var s reports.TrajectoryStep
-			s.Accuracy = math.NaN()
-			if err = dec.Decode(&s); err != nil {
+			var l trajectoryLine
+			if err = dec.Decode(&l); err != nil {
 				break
 			}
-			steps = append(steps, s)
+			lines = append(lines, l)
 		}
 	}
 	if err != nil {
 		return reports.Trajectory{}, fmt.Errorf("%s: %w", path, err)
 	}
-	if len(steps) == 0 {
+	var tr reports.Trajectory
+	for _, l := range lines {
+		s := reports.TrajectoryStep{Step: l.Step, Params: l.Params, Accuracy: math.NaN()}
+		switch {
+		case l.LatencyMS != nil:
+			s.LatencyMS = *l.LatencyMS
+			if l.Accuracy != nil {
+				s.Accuracy = *l.Accuracy
+			}
+		case l.PredictedMS != nil: // nvitprof prune's log: accuracy is a fraction
+			s.LatencyMS = *l.PredictedMS
+			if l.Accuracy != nil {
+				s.Accuracy = 100 * *l.Accuracy
+			}
+			tr.TargetMS = l.TargetMS
+		default:
+			return reports.Trajectory{}, fmt.Errorf("%s: step %d has neither latency_ms nor predicted_ms", path, l.Step)
+		}
+		tr.Steps = append(tr.Steps, s)
+	}
+	if len(tr.Steps) == 0 {
 		return reports.Trajectory{}, fmt.Errorf("%s: no steps", path)
 	}
-	return reports.Trajectory{Steps: steps}, nil
+	return tr, nil
 }
