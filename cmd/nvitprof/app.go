@@ -44,17 +44,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"measurements into latency tables and cost models, and uses them to prune and generate ViTs.",
 		Writer:    stdout,
 		ErrWriter: stderr,
+		// In the order of the workflow: measure, model, generate and plot, prune.
 		Commands: []*cli.Command{
 			quickstartCmd(),
-			archCmd(),
-			devicesCmd(),
-			fitCmd(), evalCmd(), exportCmd(), predictCmd(),
-			sweepCmd(),
-			measureCmd(),
-			mergeCmd(),
-			runnerCmd(),
-			trainCmd(), pruneCmd(), demoCmd(),
+			devicesCmd(), archCmd(), measureCmd(),
+			sweepCmd(), mergeCmd(), runnerCmd(),
+			fitCmd(), evalCmd(), predictCmd(), exportCmd(),
 			generateCmd(), paretoCmd(), reportCmd(),
+			trainCmd(), pruneCmd(), demoCmd(),
 		},
 		// Errors are returned to main, which prints one line and picks the
 		// exit code; cli must not exit by itself (it would skip deferred flushes).
