@@ -186,6 +186,8 @@ type externalPrepared struct {
 	row costmodel.Row
 }
 
+// Time asks the runner to time the prepared configuration; one timing per
+// device at a time when the measurer holds a lock.
 func (p *externalPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	if err := ctx.Err(); err != nil {
 		return p.row, err
@@ -206,6 +208,7 @@ func (p *externalPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	return p.m.hdr.WithCounts(row)
 }
 
+// Close does nothing: the runner drops its configuration at the next prepare.
 func (p *externalPrepared) Close() {}
 
 // Close ends the runner: stdin is closed and the process waited for.

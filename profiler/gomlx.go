@@ -238,6 +238,7 @@ func (p *gomlxPrepared) run(i int) RunFunc {
 	}
 }
 
+// Time measures the unit by differential stacking and fills in the row.
 func (p *gomlxPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	t, err := TimeDifferential(ctx, p.run(0), p.run(1), p.depths[0], p.depths[1], p.m.timing)
 	if err != nil {
@@ -253,6 +254,7 @@ func (p *gomlxPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	return p.m.hdr.WithCounts(row)
 }
 
+// Close releases both executables and the input.
 func (p *gomlxPrepared) Close() {
 	for _, e := range p.exec {
 		if e != nil {

@@ -18,6 +18,7 @@ type PluginNotFoundError struct {
 	Searched []string
 }
 
+// Error names every place searched and how to install a plugin.
 func (e *PluginNotFoundError) Error() string {
 	return fmt.Sprintf("no CUDA PJRT plugin found (searched %s); install one with "+
 		"`pip install jax[cuda13]` (it ships jax_plugins/xla_cuda13/xla_cuda_plugin.so) "+

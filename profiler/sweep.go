@@ -41,7 +41,9 @@ type ConfigError struct {
 	Err error
 }
 
+// Error names the configuration and why it failed.
 func (e *ConfigError) Error() string { return fmt.Sprintf("%s: %v", e.Row.Key(), e.Err) }
+// Unwrap returns the measurement error.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
 // SweepResult summarises a sweep.
