@@ -43,6 +43,7 @@ type ConfigError struct {
 
 // Error names the configuration and why it failed.
 func (e *ConfigError) Error() string { return fmt.Sprintf("%s: %v", e.Row.Key(), e.Err) }
+
 // Unwrap returns the measurement error.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
