@@ -95,6 +95,10 @@ type Evaluation struct {
 	Groups   []Group   `json:"groups"`
 	Rows     []EvalRow `json:"rows"`
 	Warnings []string  `json:"warnings,omitempty"`
+	// Replicate, when set (see Agreement), is how well a second measurement
+	// of the same configurations agrees with the table: the noise floor.
+	Replicate     []Group `json:"replicate,omitempty"`
+	ReplicatePath string  `json:"replicate_path,omitempty"`
 }
 
 // Eval measures how well a model of opt.Kind predicts configurations it was
@@ -398,6 +402,23 @@ func (e *Evaluation) WriteText(w io.Writer) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if len(e.Replicate) > 0 {
+		fmt.Fprintf(w, "\nreplicate: %s, the same configurations measured again (the floor for the errors above)\n\n", e.ReplicatePath)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "rows\tkind\tshared\tMAPE\tRMSPE\t±5%\t±10%\tmax err\tSpearman\t\t")
+		for _, g := range e.Replicate {
+			var marks string
+			for _, wmsg := range g.Warnings {
+				notes = append(notes, wmsg)
+				marks += fmt.Sprintf("(%d)", len(notes))
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\t\n", g.Rows, g.Kind, g.N,
+				pct(g.MAPE), pct(g.RMSPE), pct(g.Within5), pct(g.Within10), pct(g.MaxAPE), corr(g.Spearman), g.How, marks)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
 	all := append(notes, e.Warnings...)
 	if len(all) > 0 {

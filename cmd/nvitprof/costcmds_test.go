@@ -161,3 +161,46 @@ func TestCostCommandErrors(t *testing.T) {
 	// A CSV table with --tokens fits the nvit-interp and hw kinds.
 	run1(t, "fit", "--table", csvTable, "--tokens", "197", "--out", filepath.Join(t.TempDir(), "m.json"))
 }
+
+// eval --replicate prints how two measurements of one grid agree; a table
+// against itself agrees exactly.
+func TestEvalReplicate(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "t.jsonl")
+	args := []string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "64,96", "--heads", "1,2", "--qk", "8", "--v", "16",
+		"--mlp", "64,128", "--validation", "0", "--models", "none", "--samples", "1", "--warmup", "0", "--quiet", "--out", out}
+	if _, errOut, code := nvitprof(t, args...); code != 0 {
+		t.Fatal(errOut)
+	}
+	js := run1(t, "eval", "--table", out, "--replicate", out, "--format", "json")
+	var ev struct {
+		Replicate []struct {
+			Kind     string  `json:"kind"`
+			N        int     `json:"n"`
+			MAPE     float64 `json:"mape"`
+			Within5  float64 `json:"within_5"`
+			Spearman float64 `json:"spearman"`
+		} `json:"replicate"`
+	}
+	if err := json.Unmarshal([]byte(js), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if len(ev.Replicate) != 3 { // attn, mlp, rest
+		t.Fatalf("replicate groups %+v", ev.Replicate)
+	}
+	for _, g := range ev.Replicate {
+		if g.MAPE != 0 || g.Within5 != 100 || g.N == 0 {
+			t.Errorf("%s against itself: %+v", g.Kind, g)
+		}
+	}
+	if !strings.Contains(run1(t, "eval", "--table", out, "--replicate", out), "measured again") {
+		t.Error("text output lacks the replicate section")
+	}
+	other := filepath.Join(dir, "o.jsonl")
+	if _, errOut, code := nvitprof(t, append(args[:len(args)-1], other, "--batch", "3")...); code != 0 {
+		t.Fatal(errOut)
+	}
+	if _, errOut, code := nvitprof(t, "eval", "--table", out, "--replicate", other); code == 0 || !strings.Contains(errOut, "batch") {
+		t.Errorf("replicate of another batch: exit %d, %s", code, errOut)
+	}
+}

@@ -15,12 +15,14 @@ func evalCmd() *cli.Command {
 		Usage: "cross-validate a cost model on a latency table: MAPE, RMSPE, ±5%/±10%, Spearman",
 		Description: "Each row of the fitted components is predicted by a model fitted without its fold\n" +
 			"(k-fold, seeded); block rows of a decomposed table and model rows are predicted from the\n" +
-			"components and never fitted. Example: nvitprof eval --table v100.json --kind nvit-interp",
+			"components and never fitted. With --replicate, a second measurement of the same grid shows the\n" +
+			"noise floor those errors are bounded by. Example: nvitprof eval --table v100.json --kind nvit-interp",
 		Flags: append(tableFlags(), kindFlag(),
 			&cli.IntFlag{Name: "folds", Value: 5, Usage: "`K` of k-fold cross-validation"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the shuffle into folds"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
 			&cli.StringFlag{Name: "csv", Usage: "also write the predicted-vs-measured rows to `FILE` (CSV)"},
+			&cli.StringFlag{Name: "replicate", Usage: "a second table of the same configurations measured again (`FILE`, JSON Lines): prints how well the two agree, the floor for the model's errors"},
 		),
 		Action: func(c *cli.Context) error {
 			kind, err := modelKind(c)
@@ -46,6 +48,16 @@ func evalCmd() *cli.Command {
 				return err
 			}
 			ev.Source.Path, ev.Source.Format = lt.Path, lt.Format
+			if path := c.String("replicate"); path != "" {
+				again, _, err := costmodel.ReadTable(path)
+				if err != nil {
+					return err
+				}
+				if ev.Replicate, err = costmodel.Agreement(lt.Table, again); err != nil {
+					return err
+				}
+				ev.ReplicatePath = path
+			}
 			if path := c.String("csv"); path != "" {
 				f, err := os.Create(path)
 				if err != nil {

@@ -1,0 +1,42 @@
+package costmodel
+
+import "fmt"
+
+// Agreement compares two measurements of the same configurations — a table
+// and a replicate measured again under the same setting — kind by kind, with
+// the metrics Eval uses: b's latency stands in for the prediction of a's. It
+// is the floor a cost model's held-out error cannot go below, since Eval
+// scores predictions against measurements that are themselves this noisy.
+func Agreement(a, b Table) ([]Group, error) {
+	if err := a.Header.Compatible(b.Header); err != nil {
+		return nil, fmt.Errorf("costmodel: replicate: %w", err)
+	}
+	bi := b.Index()
+	var groups []Group
+	for _, k := range Kinds() {
+		g := Group{Kind: k, How: "replicate"}
+		var meas, again []float64
+		for key, r := range a.Index() {
+			if r.Kind != k {
+				continue
+			}
+			g.Rows++
+			if o, ok := bi[key]; ok && r.MedianMS > 0 {
+				meas = append(meas, r.MedianMS)
+				again = append(again, o.MedianMS)
+			}
+		}
+		if g.Rows == 0 {
+			continue
+		}
+		g.Metrics = ComputeMetrics(again, meas)
+		if g.N < g.Rows {
+			g.Warnings = append(g.Warnings, fmt.Sprintf("%d of %d %s rows are not in the replicate", g.Rows-g.N, g.Rows, k))
+		}
+		groups = append(groups, g)
+	}
+	if len(groups) == 0 {
+		return nil, fmt.Errorf("costmodel: replicate: the tables share no configuration")
+	}
+	return groups, nil
+}
