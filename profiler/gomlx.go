@@ -182,6 +182,10 @@ func (m *GoMLXMeasurer) input(shape shapes.Shape) (*tensors.Tensor, error) {
 func (m *GoMLXMeasurer) compile(unit unitFn, depth int, x *tensors.Tensor) (*mlctx.Exec, error) {
 	chained := x.Shape().Rank() == 3
 	c := mlctx.New()
+	// Fixed weights: a measurement repeats exactly, run after run.
+	if err := c.SetRNGStateFromSeed(int64(1000 + depth)); err != nil {
+		return nil, err
+	}
 	e, err := mlctx.NewExec(m.dev.Backend, c, func(c *mlctx.Context, x *graph.Node) *graph.Node {
 		var total *graph.Node
 		y := x
