@@ -182,7 +182,7 @@ func (m *GoMLXMeasurer) input(shape shapes.Shape) (*tensors.Tensor, error) {
 func (m *GoMLXMeasurer) compile(unit unitFn, depth int, x *tensors.Tensor) (*mlctx.Exec, error) {
 	chained := x.Shape().Rank() == 3
 	c := mlctx.New()
-	// Fixed weights: a measurement repeats exactly, run after run.
+	// Fixed seeds: every run computes on the same weight values.
 	if err := c.SetRNGStateFromSeed(int64(1000 + depth)); err != nil {
 		return nil, err
 	}
