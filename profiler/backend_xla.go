@@ -3,7 +3,6 @@
 package profiler
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/gomlx/gomlx/backends"
@@ -34,5 +33,5 @@ func pluginVersion(b backends.Backend) string {
 			return desc
 		}
 	}
-	return fmt.Sprintf("%s", b.Name())
+	return b.Name()
 }
