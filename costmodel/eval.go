@@ -388,35 +388,13 @@ func (e *Evaluation) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "table: %s (%s; %d rows fitted, sha256 %.12s)\n", path, src.Summary, src.Rows, src.SHA256)
 	fmt.Fprintf(w, "model: %s, %d-fold cross-validation, seed %d\n\n", e.Model, e.Folds, e.Seed)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "rows\tkind\tpredicted\tMAPE\tRMSPE\t±5%\t±10%\tmax err\tSpearman\t\t")
-	var notes []string
-	for _, g := range e.Groups {
-		var marks string
-		for _, wmsg := range g.Warnings {
-			notes = append(notes, wmsg)
-			marks += fmt.Sprintf("(%d)", len(notes))
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\t\n", g.Rows, g.Kind, g.N,
-			pct(g.MAPE), pct(g.RMSPE), pct(g.Within5), pct(g.Within10), pct(g.MaxAPE), corr(g.Spearman), g.How, marks)
-	}
-	if err := tw.Flush(); err != nil {
+	notes, err := writeGroups(w, "predicted", e.Groups, nil)
+	if err != nil {
 		return err
 	}
 	if len(e.Replicate) > 0 {
 		fmt.Fprintf(w, "\nreplicate: %s, the same configurations measured again (the floor for the errors above)\n\n", e.ReplicatePath)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "rows\tkind\tshared\tMAPE\tRMSPE\t±5%\t±10%\tmax err\tSpearman\t\t")
-		for _, g := range e.Replicate {
-			var marks string
-			for _, wmsg := range g.Warnings {
-				notes = append(notes, wmsg)
-				marks += fmt.Sprintf("(%d)", len(notes))
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\t\n", g.Rows, g.Kind, g.N,
-				pct(g.MAPE), pct(g.RMSPE), pct(g.Within5), pct(g.Within10), pct(g.MaxAPE), corr(g.Spearman), g.How, marks)
-		}
-		if err := tw.Flush(); err != nil {
+		if notes, err = writeGroups(w, "shared", e.Replicate, notes); err != nil {
 			return err
 		}
 	}
@@ -431,6 +409,24 @@ func (e *Evaluation) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
 	return nil
+}
+
+// writeGroups writes one metrics table (count is the heading of the N
+// column) and returns notes with the groups' warnings appended, each marked
+// in the table by its footnote number.
+func writeGroups(w io.Writer, count string, groups []Group, notes []string) ([]string, error) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "rows\tkind\t%s\tMAPE\tRMSPE\t±5%%\t±10%%\tmax err\tSpearman\t\t\n", count)
+	for _, g := range groups {
+		var marks string
+		for _, wmsg := range g.Warnings {
+			notes = append(notes, wmsg)
+			marks += fmt.Sprintf("(%d)", len(notes))
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\t\n", g.Rows, g.Kind, g.N,
+			pct(g.MAPE), pct(g.RMSPE), pct(g.Within5), pct(g.Within10), pct(g.MaxAPE), corr(g.Spearman), g.How, marks)
+	}
+	return notes, tw.Flush()
 }
 
 func pct(f NullFloat) string {
