@@ -62,6 +62,29 @@ type Method struct {
 	// NoiseThreshold is the relative spread (spread / median) above which a
 	// row is flagged noisy.
 	NoiseThreshold float64 `json:"noise_threshold,omitempty"`
+	// Estimator is how a row's samples became its latency: EstimatorMedian
+	// (also when empty, as in tables written before it existed) or
+	// EstimatorMin.
+	Estimator string `json:"estimator,omitempty"`
+}
+
+// The latency estimators a Method can name.
+const (
+	// EstimatorMedian takes the median of the per-unit samples (pair
+	// differences): right where noise is symmetric, as on a dedicated GPU.
+	EstimatorMedian = "median"
+	// EstimatorMin takes the difference of the per-depth minima: on a shared
+	// machine other tenants only ever add time, so the fastest execution is
+	// the repeatable one.
+	EstimatorMin = "min"
+)
+
+// EstimatorName is m's estimator with the empty default spelled out.
+func (m Method) EstimatorName() string {
+	if m.Estimator == "" {
+		return EstimatorMedian
+	}
+	return m.Estimator
 }
 
 // Validate reports why h cannot head a table, or nil.
@@ -88,6 +111,9 @@ func (h Header) Validate() error {
 	}
 	if !finite(h.Method.NoiseThreshold) || h.Method.NoiseThreshold < 0 {
 		return fmt.Errorf("method.noise_threshold must be a non-negative number, got %v", h.Method.NoiseThreshold)
+	}
+	if e := h.Method.EstimatorName(); e != EstimatorMedian && e != EstimatorMin {
+		return fmt.Errorf("method.estimator %q: want %q or %q", h.Method.Estimator, EstimatorMedian, EstimatorMin)
 	}
 	return nil
 }
@@ -139,6 +165,7 @@ func headerDiffs(h, other Header) []string {
 	if m.NoiseThreshold != o.NoiseThreshold {
 		diffs = append(diffs, fmt.Sprintf("method.noise_threshold %v vs %v", m.NoiseThreshold, o.NoiseThreshold))
 	}
+	str("method.estimator", m.EstimatorName(), o.EstimatorName())
 	return diffs
 }
 

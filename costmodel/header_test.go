@@ -14,6 +14,15 @@ func TestCompatible(t *testing.T) {
 		t.Errorf("headers differing only in run details: %v", err)
 	}
 	b = testHeader()
+	b.Method.Estimator = EstimatorMedian // spelled out: the same as a table that predates the field
+	if err := a.Compatible(b); err != nil {
+		t.Errorf("empty and explicit median estimators: %v", err)
+	}
+	b.Method.Estimator = EstimatorMin
+	if err := a.Compatible(b); err == nil || !strings.Contains(err.Error(), `method.estimator "median" vs "min"`) {
+		t.Errorf("median vs min estimator: %v", err)
+	}
+	b = testHeader()
 	b.DType, b.Batch, b.Method.Depths, b.Image = "bfloat16", 64, []int{1, 4}, 224
 	err := a.Compatible(b)
 	if err == nil {
@@ -36,6 +45,7 @@ func TestHeaderValidate(t *testing.T) {
 		{"batch", func(h *Header) { h.Batch = -1 }, "batch must not be negative"},
 		{"depths", func(h *Header) { h.Method.Depths = []int{0, 2} }, "method.depths must be positive"},
 		{"noise", func(h *Header) { h.Method.NoiseThreshold = -0.1 }, "method.noise_threshold"},
+		{"estimator", func(h *Header) { h.Method.Estimator = "mean" }, `method.estimator "mean"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := testHeader()

@@ -39,7 +39,7 @@ type Row struct {
 	MLP   int       `json:"mlp,omitempty"`   // MLP hidden width (mlp, block; 0 in a block: no MLP)
 	Dim   *arch.Dim `json:"dim,omitempty"`   // model rows: NViT's architecture description
 
-	MedianMS float64 `json:"median_ms"`       // median latency of one configuration, ms
+	MedianMS float64 `json:"median_ms"`       // latency of one configuration, ms: the median, or the floor under the header's "min" estimator
 	SpreadMS float64 `json:"spread_ms"`       // interquartile range of the samples, ms
 	Samples  int     `json:"samples"`         // timed samples behind the median (0: unknown, e.g. imported)
 	Noisy    bool    `json:"noisy,omitempty"` // spread above the header's noise threshold

@@ -47,7 +47,8 @@ func NewGoMLXMeasurer(dev *Device, h costmodel.Header) (*GoMLXMeasurer, error) {
 	if _, err := geometry(h); err != nil {
 		return nil, err
 	}
-	t := TimingOptions{Warmup: h.Method.Warmup, Samples: h.Method.Samples, NoiseThreshold: h.Method.NoiseThreshold, Retries: DefaultTiming.Retries}
+	t := TimingOptions{Warmup: h.Method.Warmup, Samples: h.Method.Samples, NoiseThreshold: h.Method.NoiseThreshold,
+		Retries: DefaultTiming.Retries, Estimator: h.Method.Estimator}
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("measure: %w", err)
 	}
@@ -249,10 +250,10 @@ func (p *gomlxPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 		return p.row, fmt.Errorf("measure %s: %w", p.row.Key(), err)
 	}
 	row := p.row
-	row.MedianMS, row.SpreadMS, row.Samples, row.Noisy = t.Median, t.Spread(), t.N, t.Noisy
+	row.MedianMS, row.SpreadMS, row.Samples, row.Noisy = t.Estimate, t.Spread(), t.N, t.Noisy
 	if row.MedianMS < 0 {
 		// Differences of noisy timings of a tiny unit can dip below zero.
-		row.Note = fmt.Sprintf("differential median %.4g ms clipped to 0", row.MedianMS)
+		row.Note = fmt.Sprintf("differential estimate %.4g ms clipped to 0", row.MedianMS)
 		row.MedianMS, row.Noisy = 0, true
 	}
 	return p.m.hdr.WithCounts(row)

@@ -17,17 +17,19 @@ type ModelTiming struct {
 	// copies of the model in one graph): dispatch cancels out.
 	Device Timing
 	Batch  int
+	// Estimator is how samples became the latencies (costmodel.EstimatorMedian or EstimatorMin).
+	Estimator string
 }
 
 // Overhead is the wall time not spent on the device: dispatch and sync.
-func (t ModelTiming) Overhead() float64 { return t.Wall.Median - t.Device.Median }
+func (t ModelTiming) Overhead() float64 { return t.Wall.Estimate - t.Device.Estimate }
 
 // ImagesPerSecond is the throughput implied by the device time.
 func (t ModelTiming) ImagesPerSecond() float64 {
-	if t.Device.Median <= 0 {
+	if t.Device.Estimate <= 0 {
 		return 0
 	}
-	return float64(t.Batch) / (t.Device.Median / 1000)
+	return float64(t.Batch) / (t.Device.Estimate / 1000)
 }
 
 // ModelHeader is the table header that measuring s on dev with batch and
@@ -38,7 +40,7 @@ func ModelHeader(dev *Device, s arch.Spec, batch int, dtype string, t TimingOpti
 		PluginVersion: dev.PluginVersion, DType: dtype, Batch: batch, Tokens: s.Tokens(),
 		Image: s.Image, Patch: s.Patch, Channels: s.Channels, Classes: s.Classes,
 		Method: costmodel.Method{Name: "differential", Depths: []int{ModelDepths[0], ModelDepths[1]},
-			Warmup: t.Warmup, Samples: t.Samples, NoiseThreshold: t.NoiseThreshold}}
+			Warmup: t.Warmup, Samples: t.Samples, NoiseThreshold: t.NoiseThreshold, Estimator: t.Estimator}}
 }
 
 // MeasureModel times the forward pass of s on m's device, both per
@@ -65,5 +67,5 @@ func (m *GoMLXMeasurer) MeasureModel(ctx context.Context, s arch.Spec) (ModelTim
 	if err != nil {
 		return ModelTiming{}, err
 	}
-	return ModelTiming{Wall: wall, Device: dev, Batch: m.hdr.Batch}, nil
+	return ModelTiming{Wall: wall, Device: dev, Batch: m.hdr.Batch, Estimator: m.hdr.Method.EstimatorName()}, nil
 }

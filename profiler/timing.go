@@ -3,7 +3,11 @@ package profiler
 import (
 	"context"
 	"fmt"
+	"math"
+	"sort"
 	"time"
+
+	"github.com/nvitprof/nvitprof/costmodel"
 )
 
 // RunFunc executes a compiled graph once and returns when its result is
@@ -14,10 +18,15 @@ type RunFunc func() error
 type TimingOptions struct {
 	Warmup  int // executions discarded before timing (compilation, autotuning, caches)
 	Samples int // timed executions (per stack depth for differential timing)
-	// NoiseThreshold is the relative spread (IQR / median) above which a
-	// measurement is repeated, up to Retries times, and then flagged noisy.
+	// NoiseThreshold is the relative uncertainty above which a measurement
+	// is repeated, up to Retries times, and then flagged noisy: the spread
+	// (IQR / median) under the median estimator, the floor's gap (see
+	// Timing.Estimate) under the min estimator.
 	NoiseThreshold float64
 	Retries        int
+	// Estimator is costmodel.EstimatorMedian (also when empty) or
+	// costmodel.EstimatorMin.
+	Estimator string
 
 	// BeforeSample, when set, runs before each timed sample (pair), outside
 	// the timing: the CPU device collects garbage there, so that Go's
@@ -41,37 +50,54 @@ func (o TimingOptions) Validate() error {
 		return fmt.Errorf("noise threshold must be positive, got %g", o.NoiseThreshold)
 	case o.Retries < 0:
 		return fmt.Errorf("retries must not be negative, got %d", o.Retries)
+	case o.Estimator != "" && o.Estimator != costmodel.EstimatorMedian && o.Estimator != costmodel.EstimatorMin:
+		return fmt.Errorf("unknown estimator %q: want %s or %s", o.Estimator, costmodel.EstimatorMedian, costmodel.EstimatorMin)
 	}
 	return nil
 }
 
 // Timing is the result of one measurement.
 type Timing struct {
-	Summary         // per unit (per block, per model), ms
+	// Estimate is the latency per unit, ms. Under the median estimator it is
+	// Summary.Median. Under the min estimator it is (min T(high) − min
+	// T(low)) / (high − low) over the samples of every round, and Gap bounds
+	// how far that floor may still be from the true one.
+	Estimate float64
+	// Gap is, under the min estimator, the distance from each depth's
+	// fastest sample to its second fastest, summed and divided like the
+	// estimate: an unconfirmed floor shows as a large gap.
+	Gap     float64
+	Summary         // per unit (per block, per model) samples, ms
 	Noisy   bool    // still above the noise threshold after the retries
 	Tries   int     // measurement rounds taken (1 + retries used)
 	Wall    Summary // wall time of one execution of the deepest graph, ms
 }
 
+// samples are one round's timings: per-unit values, and each depth's raw
+// execution times (low is nil for direct timing).
+type samples struct {
+	perUnit, low, high []float64
+}
+
 // TimeDirect times run as a whole: each sample is one execution, host
 // dispatch included.
 func TimeDirect(ctx context.Context, run RunFunc, opts TimingOptions) (Timing, error) {
-	return timeRounds(ctx, opts, func() ([]float64, []float64, error) {
+	return timeRounds(ctx, opts, 1, func() (samples, error) {
 		xs := make([]float64, 0, opts.Samples)
 		for range opts.Samples {
 			if err := ctx.Err(); err != nil {
-				return nil, nil, err
+				return samples{}, err
 			}
 			if opts.BeforeSample != nil {
 				opts.BeforeSample()
 			}
 			ms, err := opts.timeOnce(run)
 			if err != nil {
-				return nil, nil, err
+				return samples{}, err
 			}
 			xs = append(xs, ms)
 		}
-		return xs, xs, nil
+		return samples{perUnit: xs, high: xs}, nil
 	}, run, nil)
 }
 
@@ -84,12 +110,12 @@ func TimeDifferential(ctx context.Context, low, high RunFunc, lowDepth, highDept
 		return Timing{}, fmt.Errorf("differential timing needs 0 <= low depth < high depth, got %d and %d", lowDepth, highDepth)
 	}
 	span := float64(highDepth - lowDepth)
-	return timeRounds(ctx, opts, func() ([]float64, []float64, error) {
-		xs := make([]float64, 0, opts.Samples)
-		walls := make([]float64, 0, opts.Samples)
+	return timeRounds(ctx, opts, span, func() (samples, error) {
+		s := samples{perUnit: make([]float64, 0, opts.Samples), low: make([]float64, 0, opts.Samples),
+			high: make([]float64, 0, opts.Samples)}
 		for i := range opts.Samples {
 			if err := ctx.Err(); err != nil {
-				return nil, nil, err
+				return samples{}, err
 			}
 			if opts.BeforeSample != nil {
 				opts.BeforeSample()
@@ -106,17 +132,19 @@ func TimeDifferential(ctx context.Context, low, high RunFunc, lowDepth, highDept
 				}
 			}
 			if err != nil {
-				return nil, nil, err
+				return samples{}, err
 			}
-			xs = append(xs, (th-tl)/span)
-			walls = append(walls, th)
+			s.perUnit = append(s.perUnit, (th-tl)/span)
+			s.low, s.high = append(s.low, tl), append(s.high, th)
 		}
-		return xs, walls, nil
+		return s, nil
 	}, low, high)
 }
 
 // timeRounds warms up, measures, and re-measures while the result is noisy.
-func timeRounds(ctx context.Context, opts TimingOptions, round func() ([]float64, []float64, error), warm ...RunFunc) (Timing, error) {
+// The median estimator keeps the quietest round; the min estimator pools
+// every round's executions, since more of them can only lower the floor.
+func timeRounds(ctx context.Context, opts TimingOptions, span float64, round func() (samples, error), warm ...RunFunc) (Timing, error) {
 	if err := opts.Validate(); err != nil {
 		return Timing{}, err
 	}
@@ -134,15 +162,31 @@ func timeRounds(ctx context.Context, opts TimingOptions, round func() ([]float64
 		}
 	}
 	var best Timing
+	var pooled samples
 	for try := 1; try <= 1+opts.Retries; try++ {
-		xs, walls, err := round()
+		s, err := round()
 		if err != nil {
 			return Timing{}, err
 		}
-		t := Timing{Summary: Summarize(xs), Wall: Summarize(walls), Tries: try}
-		t.Noisy = t.RelSpread() > opts.NoiseThreshold
-		if try == 1 || t.RelSpread() < best.RelSpread() {
+		var t Timing
+		if opts.Estimator == costmodel.EstimatorMin {
+			pooled.perUnit = append(pooled.perUnit, s.perUnit...)
+			pooled.low = append(pooled.low, s.low...)
+			pooled.high = append(pooled.high, s.high...)
+			t = Timing{Summary: Summarize(pooled.perUnit), Wall: Summarize(pooled.high)}
+			lowMin, lowGap := floor(pooled.low)
+			highMin, highGap := floor(pooled.high)
+			t.Estimate, t.Gap = (highMin-lowMin)/span, (lowGap+highGap)/span
+			// One execution per depth cannot confirm a floor.
+			t.Noisy = len(pooled.high) < 2 || relative(t.Gap, t.Estimate) > opts.NoiseThreshold
 			best = t
+		} else {
+			t = Timing{Summary: Summarize(s.perUnit), Wall: Summarize(s.high)}
+			t.Estimate = t.Median
+			t.Noisy = t.RelSpread() > opts.NoiseThreshold
+			if try == 1 || t.RelSpread() < best.RelSpread() {
+				best = t
+			}
 		}
 		best.Tries = try
 		if !best.Noisy {
@@ -150,6 +194,31 @@ func timeRounds(ctx context.Context, opts TimingOptions, round func() ([]float64
 		}
 	}
 	return best, nil
+}
+
+// floor is the smallest of xs and its distance to the second smallest
+// (0 with fewer than two values, or none).
+func floor(xs []float64) (lowest, gap float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	if len(s) > 1 {
+		gap = s[1] - s[0]
+	}
+	return s[0], gap
+}
+
+// relative is |x / of|, or +Inf when of is not positive and x is.
+func relative(x, of float64) float64 {
+	if of <= 0 {
+		if x == 0 {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	return math.Abs(x / of)
 }
 
 func (o TimingOptions) timeOnce(run RunFunc) (float64, error) {

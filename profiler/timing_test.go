@@ -92,3 +92,52 @@ func TestBeforeSampleRunsOutsideTheTiming(t *testing.T) {
 		t.Errorf("hook ran %d times, per-unit median %v ms; want 4 and 1", calls, tm.Median)
 	}
 }
+
+func TestMinEstimatorTakesTheFloorOfEachDepth(t *testing.T) {
+	c := &fakeClock{}
+	ms := time.Millisecond
+	// Other tenants add time to some executions, never take it away.
+	low := c.run(10*ms, 15*ms, 10*ms+100*time.Microsecond, 13*ms)
+	high := c.run(31*ms, 30*ms, 45*ms, 30*ms+200*time.Microsecond)
+	opts := TimingOptions{Samples: 4, NoiseThreshold: 0.05, Estimator: "min", now: c.now}
+	tm, err := TimeDifferential(t.Context(), low, high, 1, 3, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// (30 - 10) / 2 = 10 ms; the gap to the second-fastest: (0.1 + 0.2) / 2.
+	if math.Abs(tm.Estimate-10) > 1e-9 || math.Abs(tm.Gap-0.15) > 1e-9 || tm.Noisy || tm.Tries != 1 {
+		t.Errorf("estimate %v ms, gap %v, noisy %v after %d tries; want 10, 0.15, quiet after 1", tm.Estimate, tm.Gap, tm.Noisy, tm.Tries)
+	}
+	// The pair differences' median is what the median estimator would say.
+	opts.Estimator = "median"
+	c2 := &fakeClock{}
+	low, high = c2.run(10*ms, 15*ms, 10*ms+100*time.Microsecond, 13*ms), c2.run(31*ms, 30*ms, 45*ms, 30*ms+200*time.Microsecond)
+	opts.now = c2.now
+	if tm, err = TimeDifferential(t.Context(), low, high, 1, 3, opts); err != nil || tm.Estimate != tm.Median {
+		t.Errorf("median estimator: estimate %v, median %v, %v", tm.Estimate, tm.Median, err)
+	}
+}
+
+func TestMinEstimatorPoolsRetriesUntilTheFloorIsConfirmed(t *testing.T) {
+	c := &fakeClock{}
+	ms := time.Millisecond
+	// Round 1 (2 samples) never sees the floor twice: 8 and 12 ms; round 2
+	// sees 5 and 5.1 ms. Pooled, the floor is 5 with a gap of 0.1.
+	run := c.run(8*ms, 12*ms, 5*ms, 5*ms+100*time.Microsecond)
+	tm, err := TimeDirect(t.Context(), run, TimingOptions{Samples: 2, NoiseThreshold: 0.05, Retries: 3, Estimator: "min", now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tm.Tries != 2 || tm.Noisy || math.Abs(tm.Estimate-5) > 1e-9 || tm.N != 4 {
+		t.Errorf("after %d tries: estimate %v, noisy %v, %d samples; want 5 ms from 4 samples after 2 tries", tm.Tries, tm.Estimate, tm.Noisy, tm.N)
+	}
+	// A floor never seen twice within the threshold stays flagged.
+	c = &fakeClock{}
+	tm, err = TimeDirect(t.Context(), c.run(5*ms, 9*ms), TimingOptions{Samples: 1, NoiseThreshold: 0.05, Retries: 1, Estimator: "min", now: c.now})
+	if err != nil || !tm.Noisy || tm.Estimate != 5 {
+		t.Errorf("unconfirmed floor: %+v, %v; want 5 ms flagged noisy", tm, err)
+	}
+	if err := (TimingOptions{Samples: 1, NoiseThreshold: 1, Estimator: "mean"}).Validate(); err == nil {
+		t.Error("unknown estimator accepted")
+	}
+}

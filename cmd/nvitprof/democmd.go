@@ -234,7 +234,8 @@ func demoHeader(dev *profiler.Device, batch, samples int) costmodel.Header {
 	h := costmodel.Header{Version: costmodel.FormatVersion, Runtime: "gomlx", DType: "float32", Batch: batch,
 		Tokens: s.Tokens(), Image: s.Image, Patch: s.Patch, Channels: s.Channels, Classes: s.Classes,
 		NVitProfVersion: version, Time: time.Now().UTC().Round(time.Second),
-		Method: costmodel.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: samples, NoiseThreshold: 0.05}}
+		Method: costmodel.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: samples, NoiseThreshold: 0.05,
+			Estimator: costmodel.EstimatorMin}}
 	h.Host, _ = os.Hostname()
 	fillDevice(&h, dev.Name, dev.Kind, dev.Hardware, dev.Backend.Name(), dev.Plugin, dev.PluginVersion)
 	h.Notes = append(h.Notes, "demo prune-mnist")

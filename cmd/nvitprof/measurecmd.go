@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
 )
@@ -17,12 +18,15 @@ func measureCmd() *cli.Command {
   wall:   one execution as the host sees it (device time + dispatch + sync);
   device: per-model time from differential stacking (one and two copies of the
           model in one graph, each with its own weights), which cancels dispatch.
+On the CPU both are the floor of their samples (--estimator min): a shared
+machine's other work only adds time. GPUs report the median.
 Example: nvitprof measure --device cpu --preset deit-t --batch 1`,
 		Flags: append(specFlags(), deviceFlag, pluginFlag,
 			&cli.IntFlag{Name: "batch", Aliases: []string{"b"}, Value: 1, Usage: "images per execution"},
 			&cli.StringFlag{Name: "dtype", Usage: "float32, bfloat16 or float16 (default: bfloat16 on GPUs, float32 on the CPU)"},
 			&cli.IntFlag{Name: "warmup", Value: 2, Usage: "untimed executions first"},
 			&cli.IntFlag{Name: "samples", Value: 10, Usage: "timed executions (pairs for device time)"},
+			&cli.StringFlag{Name: "estimator", Usage: "median, or min (the floor; default on the CPU)"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
 		),
 		Action: func(c *cli.Context) error {
@@ -56,6 +60,15 @@ Example: nvitprof measure --device cpu --preset deit-t --batch 1`,
 				return usageError{err}
 			}
 			timing := profiler.TimingOptions{Warmup: c.Int("warmup"), Samples: c.Int("samples"), NoiseThreshold: 0.05, Retries: 1}
+			if dev.Kind == profiler.KindCPU {
+				timing.Estimator = costmodel.EstimatorMin
+			}
+			if c.IsSet("estimator") {
+				timing.Estimator = strings.ToLower(c.String("estimator"))
+			}
+			if err := timing.Validate(); err != nil {
+				return usageError{err}
+			}
 			m, err := profiler.NewGoMLXMeasurer(dev, profiler.ModelHeader(dev, s, c.Int("batch"), strings.ToLower(dtype), timing))
 			if err != nil {
 				return err
@@ -76,6 +89,7 @@ type measureResult struct {
 	Hardware     string  `json:"hardware"`
 	DType        string  `json:"dtype"`
 	Batch        int     `json:"batch"`
+	Estimator    string  `json:"estimator"`  // median, or min: the floor of the samples
 	LatencyMS    float64 `json:"latency_ms"` // device time per forward pass
 	SpreadMS     float64 `json:"spread_ms"`
 	WallMS       float64 `json:"wall_ms"`
@@ -87,18 +101,22 @@ type measureResult struct {
 }
 
 func writeMeasure(c *cli.Context, name string, dev *profiler.Device, dtype string, t profiler.ModelTiming, format string) error {
-	r := measureResult{Name: name, Device: dev.Name, Hardware: dev.Hardware, DType: dtype, Batch: t.Batch,
-		LatencyMS: t.Device.Median, SpreadMS: t.Device.Spread(), WallMS: t.Wall.Median, WallSpreadMS: t.Wall.Spread(),
+	r := measureResult{Name: name, Device: dev.Name, Hardware: dev.Hardware, DType: dtype, Batch: t.Batch, Estimator: t.Estimator,
+		LatencyMS: t.Device.Estimate, SpreadMS: t.Device.Spread(), WallMS: t.Wall.Estimate, WallSpreadMS: t.Wall.Spread(),
 		OverheadMS: t.Overhead(), ImagesPerSec: t.ImagesPerSecond(), Samples: t.Device.N, Noisy: t.Device.Noisy || t.Wall.Noisy}
 	w := c.App.Writer
 	if format == "json" {
 		return json.NewEncoder(w).Encode(r)
 	}
 	fmt.Fprintf(w, "%s on %s (%s), %s, batch %d\n", name, dev.Name, dev.Hardware, dtype, t.Batch)
-	fmt.Fprintf(w, "  device: %.4g ms ± %.2g (IQR, %d pairs) per forward pass, %.1f images/s\n", r.LatencyMS, r.SpreadMS, r.Samples, r.ImagesPerSec)
-	fmt.Fprintf(w, "  wall:   %.4g ms ± %.2g (IQR, %d runs) per execution, of which ≈%.3g ms host dispatch and sync\n", r.WallMS, r.WallSpreadMS, t.Wall.N, r.OverheadMS)
+	fmt.Fprintf(w, "  device: %.4g ms (%s) ± %.2g (IQR, %d pairs) per forward pass, %.1f images/s\n", r.LatencyMS, r.Estimator, r.SpreadMS, r.Samples, r.ImagesPerSec)
+	overhead := fmt.Sprintf("of which ≈%.3g ms host dispatch and sync", r.OverheadMS)
+	if r.OverheadMS < 0 {
+		overhead = "host dispatch and sync lost in the noise"
+	}
+	fmt.Fprintf(w, "  wall:   %.4g ms (%s) ± %.2g (IQR, %d runs) per execution, %s\n", r.WallMS, r.Estimator, r.WallSpreadMS, t.Wall.N, overhead)
 	if r.Noisy {
-		fmt.Fprintln(w, "  note: spread above 5% of the median; the machine was busy (rerun with more --samples)")
+		fmt.Fprintln(w, "  note: uncertainty above 5%; the machine was busy (rerun with more --samples)")
 	}
 	return nil
 }

@@ -128,6 +128,13 @@ func TestResumeRefusesMismatchedHeader(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "batch") {
 		t.Errorf("resume with another batch: exit %d, %q; want a refusal naming batch", code, errOut)
 	}
+	// A CPU table takes floors; a median resume would mix estimators.
+	if _, errOut, code = nvitprof(t, append(args, "--resume", "--estimator", "median")...); code == 0 || !strings.Contains(errOut, `method.estimator "min" vs "median"`) {
+		t.Errorf("resume with another estimator: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code = nvitprof(t, append(args, "--estimator", "mean")...); code != exitUsage {
+		t.Errorf("--estimator mean: exit %d, %q; want a usage error", code, errOut)
+	}
 	after, _ := os.ReadFile(out)
 	if !bytes.Equal(before, after) {
 		t.Error("the refused resume changed the table")
