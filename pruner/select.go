@@ -117,15 +117,24 @@ const (
 	// cumulative latency savings, solved by dynamic programming), then
 	// top up greedily if layer interactions (EMB) leave the target unmet.
 	SelectKnapsack Selection = "knapsack"
+	// SelectRatio ranks groups like SelectGreedy but by saliency per
+	// latency saved, (I/Ī) / (ΔLat/ΔLat̄)^η: the greedy solution of the
+	// fractional knapsack "remove the least saliency for the latency to
+	// cut", which is where NViT's I − η·ΔLat lands only when η happens to be
+	// the break-even ratio. An additive score with a fixed η ranks a group
+	// that saves much latency (an EMB channel, felt by every block) ahead of
+	// groups with no saliency at all; a ratio removes what is useless first,
+	// whatever it saves. η = 0 is again latency-blind.
+	SelectRatio Selection = "ratio"
 )
 
 // ParseSelection checks a selection name.
 func ParseSelection(s string) (Selection, error) {
 	switch Selection(s) {
-	case SelectGreedy, SelectKnapsack:
+	case SelectGreedy, SelectKnapsack, SelectRatio:
 		return Selection(s), nil
 	}
-	return "", fmt.Errorf("pruner: unknown selection %q (want greedy or knapsack)", s)
+	return "", fmt.Errorf("pruner: unknown selection %q (want greedy, knapsack or ratio)", s)
 }
 
 // Regularizer is the latency term of the score.
@@ -231,6 +240,15 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 		if latMean > 0 {
 			li = dMS / latMean
 		}
+		if method == SelectRatio {
+			if reg.Eta == 0 {
+				return si
+			}
+			if li <= 0 {
+				return math.Inf(1) // saves nothing: last
+			}
+			return si / math.Pow(li, reg.Eta)
+		}
 		return si - reg.Eta*li
 	}
 	if method == SelectKnapsack {
@@ -255,7 +273,7 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 				refused = err // outside the cost model's range: this layer stops here
 				continue
 			}
-			if sc := score(g, d); sc < bestScore {
+			if sc := score(g, d); best == nil || sc < bestScore {
 				best, bestScore = l, sc
 			}
 		}

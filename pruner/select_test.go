@@ -304,3 +304,50 @@ func TestSelectSkipsRefusedRemovals(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectRatioRemovesUselessUnitsFirst is a hand-computed case: MLP
+// neurons are useless (saliency ~0) and save 0.001 ms each, EMB channels have
+// saliency 1 and save 0.05 ms each, everything else is precious. To cut
+// 0.2 ms, NViT's additive score (η = 1) takes four EMB channels (saliency 4);
+// the ratio takes all 96 MLP neurons (0.096 ms) and then three EMB channels
+// (saliency 3).
+func TestSelectRatioRemovesUselessUnitsFirst(t *testing.T) {
+	m := linearModel{cEMB: 0.05, cAttn: 0.0001, cMLP: 0.001}
+	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 {
+		switch d {
+		case costmodel.DimMLP:
+			return 1e-9
+		case costmodel.DimEMB:
+			return 1
+		}
+		return 50
+	})
+	dense, _ := m.Latency(selSpec)
+	target := dense.TotalMS - 0.2
+	sizes := GroupSizes{EMB: 1, Heads: 1, QK: 1, V: 1, MLP: 1}
+	run := func(method Selection) (emb, mlp int, removed float64) {
+		got, err := Select(selSpec, sal, sizes, Regularizer{Model: m, Eta: 1}, method, target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.PredictedMS > target+1e-12 {
+			t.Fatalf("%s: predicted %g above target %g", method, got.PredictedMS, target)
+		}
+		for _, g := range got.Groups {
+			removed += g.Saliency
+			switch g.Dim {
+			case costmodel.DimEMB:
+				emb++
+			case costmodel.DimMLP:
+				mlp++
+			}
+		}
+		return emb, mlp, removed
+	}
+	if emb, mlp, s := run(SelectGreedy); emb != 4 || mlp != 0 || math.Abs(s-4) > 1e-6 {
+		t.Errorf("greedy: %d EMB, %d MLP groups, saliency %g; want 4, 0, 4", emb, mlp, s)
+	}
+	if emb, mlp, s := run(SelectRatio); emb != 3 || mlp != 96 || math.Abs(s-3) > 1e-6 {
+		t.Errorf("ratio: %d EMB, %d MLP groups, saliency %g; want 3, 96, 3", emb, mlp, s)
+	}
+}

@@ -45,7 +45,7 @@ Examples:
 			&cli.Float64Flag{Name: "target", Category: sel, Value: 0.5, Usage: "predicted latency to reach, as a fraction of the dense model's"},
 			&cli.Float64Flag{Name: "eta", Category: sel, Value: pruner.DefaultEta, Usage: "latency weight of the normalised score I/mean(I) − eta·ΔLat/mean(ΔLat); 0 = latency-blind"},
 			&cli.BoolFlag{Name: "raw-eta", Category: sel, Usage: "NViT's raw score I − eta·ΔLat[s] (NViT used eta 5e-4)"},
-			&cli.StringFlag{Name: "selection", Category: sel, Value: string(pruner.SelectGreedy), Usage: "greedy (NViT's global ranking) or knapsack (HALP)"},
+			&cli.StringFlag{Name: "selection", Category: sel, Value: string(pruner.SelectGreedy), Usage: "greedy (NViT's global ranking by I/Ī − eta·ΔLat/ΔLat̄), ratio (by (I/Ī) / (ΔLat/ΔLat̄)^eta: saliency per latency saved) or knapsack (HALP)"},
 			&cli.IntFlag{Name: "steps", Category: sel, Value: pruner.DefaultOptions.Steps, Usage: "pruning steps"},
 			&cli.StringFlag{Name: "groups", Category: sel, Usage: "group sizes, e.g. emb=16,heads=2,qk=8,v=8,mlp=16 (default: NViT's scaled to the model)"},
 			&cli.IntFlag{Name: "saliency-batches", Category: sel, Value: pruner.DefaultOptions.Saliency.Batches, Usage: "mini-batches per saliency estimate"},
