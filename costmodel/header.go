@@ -66,6 +66,10 @@ type Method struct {
 	// (also when empty, as in tables written before it existed) or
 	// EstimatorMin.
 	Estimator string `json:"estimator,omitempty"`
+	// Passes is how many times the sweep went over its whole grid, each row
+	// keeping the fastest of its passes (0 and 1: once). Passes minutes
+	// apart see a shared machine's slow spells at different times.
+	Passes int `json:"passes,omitempty"`
 }
 
 // The latency estimators a Method can name.
@@ -98,7 +102,7 @@ func (h Header) Validate() error {
 	}{
 		{"batch", h.Batch}, {"tokens", h.Tokens}, {"image", h.Image}, {"patch", h.Patch},
 		{"channels", h.Channels}, {"classes", h.Classes},
-		{"method.warmup", h.Method.Warmup}, {"method.samples", h.Method.Samples},
+		{"method.warmup", h.Method.Warmup}, {"method.samples", h.Method.Samples}, {"method.passes", h.Method.Passes},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("%s must not be negative, got %d", f.name, f.v)
@@ -166,6 +170,7 @@ func headerDiffs(h, other Header) []string {
 		diffs = append(diffs, fmt.Sprintf("method.noise_threshold %v vs %v", m.NoiseThreshold, o.NoiseThreshold))
 	}
 	str("method.estimator", m.EstimatorName(), o.EstimatorName())
+	num("method.passes", max(m.Passes, 1), max(o.Passes, 1))
 	return diffs
 }
 

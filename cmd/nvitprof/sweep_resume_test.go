@@ -174,3 +174,45 @@ func TestSweepWithRunnerWorkers(t *testing.T) {
 		t.Errorf("header %+v", table.Header)
 	}
 }
+
+// A CPU sweep goes over the grid twice: the first pass stays beside the
+// table, and each row of the table is the faster of its two passes.
+func TestSweepTwoPassesKeepsTheFasterPass(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "t.jsonl")
+	args := []string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "64", "--heads", "1,2", "--qk", "8", "--v", "16",
+		"--mlp", "64", "--validation", "0", "--models", "none", "--samples", "2", "--warmup", "0", "--quiet", "--out", out}
+	if _, errOut, code := nvitprof(t, args...); code != 0 {
+		t.Fatalf("sweep: exit %d: %s", code, errOut)
+	}
+	first, bad, err := costmodel.ReadTable(filepath.Join(dir, "t.pass1.jsonl"))
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("first pass: %v %v", err, bad)
+	}
+	final, bad, err := costmodel.ReadTable(out)
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("table: %v %v", err, bad)
+	}
+	if final.Header.Method.Passes != 2 || final.Header.Method.Estimator != costmodel.EstimatorMin {
+		t.Errorf("header method %+v: want 2 passes of floors", final.Header.Method)
+	}
+	idx := first.Index()
+	if len(final.Rows) != 4 || len(first.Rows) != 4 {
+		t.Fatalf("%d rows, first pass %d; want 4 and 4", len(final.Rows), len(first.Rows))
+	}
+	for _, r := range final.Rows {
+		p, ok := idx[r.Key()]
+		if !ok {
+			t.Fatalf("%s missing from the first pass", r.Key())
+		}
+		// The samples of both passes, at least 2 each.
+		if r.MedianMS > p.MedianMS || r.Samples < p.Samples+2 || !strings.Contains(r.Note, "fastest of 2 passes") {
+			t.Errorf("%s: %.4g ms from %d samples (%q); first pass %.4g ms from %d", r.Key(), r.MedianMS, r.Samples, r.Note, p.MedianMS, p.Samples)
+		}
+	}
+	// Without --resume, an existing first pass is not overwritten either.
+	os.Remove(out)
+	if _, errOut, code := nvitprof(t, args...); code == 0 || !strings.Contains(errOut, "t.pass1.jsonl exists") {
+		t.Errorf("rerun over a first pass: exit %d, %q", code, errOut)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +43,10 @@ depths 2 and 10; on the CPU the preset's small batch, float32, depths 1 and 3.
 On the CPU each latency is the floor of its samples (--estimator min): a shared
 machine's other work only ever adds time, and the fastest of several executions
 repeats from run to run where their median does not. GPUs use the median.
+A shared machine also has slow spells longer than one configuration takes, so
+on the CPU the sweep goes over the grid twice (--passes 2; the first pass is
+kept beside the table as OUT.pass1.jsonl) and keeps each configuration's
+faster pass.
 
 Examples:
   nvitprof sweep --device cpu --preset quick --out quick.jsonl
@@ -65,7 +71,8 @@ Examples:
 			&cli.StringFlag{Name: "dtype", Category: timing, Usage: "float32, bfloat16 or float16 (default: bfloat16 on GPUs, float32 on the CPU)"},
 			&cli.StringFlag{Name: "depths", Category: timing, Usage: "the two stack depths of differential timing (default 2,10 on GPUs, 1,3 on the CPU)"},
 			&cli.IntFlag{Name: "warmup", Category: timing, Usage: "untimed executions per depth (default 3 GPU, 1 CPU)"},
-			&cli.IntFlag{Name: "samples", Category: timing, Usage: "timed pairs per configuration (default 15 GPU, 5 CPU)"},
+			&cli.IntFlag{Name: "samples", Category: timing, Usage: "timed pairs per configuration and pass (default 15 GPU, 3 CPU)"},
+			&cli.IntFlag{Name: "passes", Category: timing, Usage: "times to go over the whole grid, keeping each configuration's fastest; earlier passes are kept as OUT.passN.jsonl (default 1 GPU, 2 CPU)"},
 			&cli.StringFlag{Name: "estimator", Category: timing, Usage: "how samples become a latency: median, or min (the floor; default on the CPU)"},
 			&cli.Float64Flag{Name: "noise", Category: timing, Value: 0.05, Usage: "relative uncertainty above which a point is re-measured, then flagged noisy (median: IQR/median; min: gap to the second-fastest sample)"},
 			&cli.IntFlag{Name: "workers", Category: timing, Value: 1, Usage: "compiling processes per GPU (they time one at a time); compilation, not timing, bounds GPU sweeps"},
@@ -165,8 +172,14 @@ func planSweep(c *cli.Context) (sweepPlan, error) {
 	if gpu {
 		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = 256, "bfloat16", []int{2, 10}, 3, 15
 	} else {
-		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = p.CPUBatch, "float32", []int{1, 3}, 1, 5
-		h.Method.Estimator = costmodel.EstimatorMin
+		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = p.CPUBatch, "float32", []int{1, 3}, 1, 3
+		h.Method.Estimator, h.Method.Passes = costmodel.EstimatorMin, 2
+	}
+	if c.IsSet("passes") {
+		if c.Int("passes") < 1 {
+			return plan, usagef("--passes must be at least 1")
+		}
+		h.Method.Passes = c.Int("passes")
 	}
 	if c.IsSet("estimator") {
 		switch e := strings.ToLower(c.String("estimator")); e {
@@ -229,8 +242,10 @@ func runSweep(c *cli.Context) error {
 		return usagef("--out FILE is required: where the table goes")
 	}
 	if !c.Bool("resume") {
-		if _, err := os.Stat(outPath); err == nil {
-			return fmt.Errorf("%s exists: add --resume to continue it, or choose another --out", outPath)
+		for _, path := range passFiles(outPath, plan.header.Method.Passes) {
+			if _, err := os.Stat(path); err == nil {
+				return fmt.Errorf("%s exists: add --resume to continue it, or choose another --out", path)
+			}
 		}
 	}
 
@@ -240,15 +255,54 @@ func runSweep(c *cli.Context) error {
 	}
 	defer closeAll()
 
-	w, res, err := costmodel.Resume(outPath, plan.header, costmodel.WriterOptions{})
+	files := passFiles(outPath, plan.header.Method.Passes)
+	var earlier []costmodel.Table
+	for i, path := range files {
+		label, h := "sweep", plan.header
+		ms := measurers
+		if len(files) > 1 {
+			label = fmt.Sprintf("sweep pass %d/%d", i+1, len(files))
+			h.Notes = append(slices.Clone(h.Notes), label)
+		}
+		if i == len(files)-1 && len(earlier) > 0 {
+			ms = make([]profiler.Measurer, len(measurers))
+			for k, m := range measurers {
+				ms[k] = profiler.FloorOfPasses(m, earlier)
+			}
+		}
+		t, err := sweepPass(c, plan.configs, ms, h, path, label)
+		if err != nil {
+			return err
+		}
+		earlier = append(earlier, t)
+	}
+	return nil
+}
+
+// passFiles are the tables of a sweep in passes passes into out: one per
+// earlier pass beside it (t.jsonl: t.pass1.jsonl, ...), then out itself,
+// whose rows keep the fastest of every pass.
+func passFiles(out string, passes int) []string {
+	ext := filepath.Ext(out)
+	var files []string
+	for p := 1; p < passes; p++ {
+		files = append(files, fmt.Sprintf("%s.pass%d%s", strings.TrimSuffix(out, ext), p, ext))
+	}
+	return append(files, out)
+}
+
+// sweepPass measures what the table at path lacks of configs (creating or
+// resuming it) and returns the table as it ends.
+func sweepPass(c *cli.Context, configs []costmodel.Row, measurers []profiler.Measurer, h costmodel.Header, outPath, label string) (costmodel.Table, error) {
+	w, res, err := costmodel.Resume(outPath, h, costmodel.WriterOptions{})
 	if err != nil {
-		return err
+		return costmodel.Table{}, err
 	}
 	defer w.Close()
-	todo := profiler.Remaining(plan.configs, res.Table)
-	prog := newProgress(c.App.ErrWriter, "sweep", len(todo), c.Bool("quiet"))
-	if n := len(plan.configs) - len(todo); n > 0 {
-		prog.logf("resuming %s: %d of %d configurations already measured", outPath, n, len(plan.configs))
+	todo := profiler.Remaining(configs, res.Table)
+	prog := newProgress(c.App.ErrWriter, label, len(todo), c.Bool("quiet"))
+	if n := len(configs) - len(todo); n > 0 {
+		prog.logf("resuming %s: %d of %d configurations already measured", outPath, n, len(configs))
 	}
 	if res.Truncated > 0 {
 		prog.logf("resuming %s: removed a torn last line (%d bytes)", outPath, res.Truncated)
@@ -272,17 +326,21 @@ func runSweep(c *cli.Context) error {
 	el := time.Since(start)
 	fmt.Fprintf(c.App.ErrWriter, "%s: %d configurations measured in %s (%.1f/min) on %s, %d noisy, %d failed\n",
 		outPath, result.Measured, el.Round(time.Second), float64(result.Measured)/el.Minutes(),
-		plan.header.DeviceName, noisy, len(result.Failed))
+		h.DeviceName, noisy, len(result.Failed))
 	if err != nil {
 		if errors.Is(err, c.Context.Err()) {
-			return fmt.Errorf("interrupted: %d rows are in %s; continue with --resume", result.Measured, outPath)
+			return costmodel.Table{}, fmt.Errorf("interrupted: %d rows are in %s; continue with --resume", result.Measured, outPath)
 		}
-		return err
+		return costmodel.Table{}, err
 	}
 	if len(result.Failed) > 0 {
-		return fmt.Errorf("%d configurations failed (first: %v); rerun with --resume to retry them", len(result.Failed), result.Failed[0])
+		return costmodel.Table{}, fmt.Errorf("%d configurations failed (first: %v); rerun with --resume to retry them", len(result.Failed), result.Failed[0])
 	}
-	return nil
+	t, bad, err := costmodel.ReadTable(outPath)
+	if err == nil && len(bad) > 0 {
+		err = fmt.Errorf("%s: %d unreadable rows (first: %v)", outPath, len(bad), bad[0])
+	}
+	return t, err
 }
 
 // startMeasurers opens the device(s) and fills the header's device fields.

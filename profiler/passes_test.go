@@ -1,0 +1,65 @@
+package profiler
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/nvitprof/nvitprof/costmodel"
+)
+
+func TestCombinePassesKeepsTheFastest(t *testing.T) {
+	row := func(ms, spread float64, noisy bool) costmodel.Row {
+		return costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 128, MedianMS: ms, SpreadMS: spread, Samples: 3, Noisy: noisy}
+	}
+	got := CombinePasses(row(13, 0.5, false), []costmodel.Row{row(9.5, 0.2, true), row(11, 0.1, false)})
+	if got.MedianMS != 9.5 || got.SpreadMS != 0.2 || !got.Noisy || got.Samples != 9 {
+		t.Errorf("combined %+v; want 9.5 ms with its spread 0.2 and noisy flag, 9 samples", got)
+	}
+	if want := "fastest of 3 passes (9.5, 11, 13 ms)"; got.Note != want {
+		t.Errorf("note %q, want %q", got.Note, want)
+	}
+	if got := CombinePasses(row(7, 0.1, false), nil); got.MedianMS != 7 || got.Note != "" || got.Samples != 3 {
+		t.Errorf("one pass changed the row: %+v", got)
+	}
+}
+
+// fixedMeasurer returns a fixed latency for every configuration.
+type fixedMeasurer struct{ ms float64 }
+
+func (f fixedMeasurer) Prepare(_ context.Context, row costmodel.Row) (Prepared, error) {
+	return fixedPrepared{row, f.ms}, nil
+}
+func (f fixedMeasurer) Overlap() bool { return false }
+
+type fixedPrepared struct {
+	row costmodel.Row
+	ms  float64
+}
+
+func (p fixedPrepared) Time(context.Context) (costmodel.Row, error) {
+	p.row.MedianMS, p.row.Samples = p.ms, 2
+	return p.row, nil
+}
+func (p fixedPrepared) Close() {}
+
+func TestFloorOfPassesCombinesByKey(t *testing.T) {
+	a := costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 128}
+	b := costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 192}
+	earlier := costmodel.Table{Rows: []costmodel.Row{{Kind: a.Kind, EMB: 64, MLP: 128, MedianMS: 4, Samples: 2}}}
+	m := FloorOfPasses(fixedMeasurer{ms: 5}, []costmodel.Table{earlier})
+	for _, tc := range []struct {
+		row  costmodel.Row
+		want float64
+		note bool
+	}{{a, 4, true}, {b, 5, false}} { // b has no earlier pass (it failed there): kept as measured
+		p, err := m.Prepare(t.Context(), tc.row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := p.Time(t.Context())
+		if err != nil || got.MedianMS != tc.want || strings.Contains(got.Note, "passes") != tc.note {
+			t.Errorf("%s: %+v, %v; want %g ms", tc.row.Key(), got, err, tc.want)
+		}
+	}
+}
