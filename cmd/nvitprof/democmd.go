@@ -27,7 +27,8 @@ func demoCmd() *cli.Command {
   1. dense/: trains a small ViT on MNIST (28×28, four 14×14 patches, EMB 64, 4 blocks of 4 heads
      of 16, MLP 128) with AdamW and a cosine schedule;
   2. cpu.jsonl: sweeps attention and MLP sub-blocks and the rest of the model over the model's
-     dimension range at its 5 tokens (differential timing), and fits the hw cost model;
+     dimension range at its 5 tokens (differential timing; two passes, each row the faster,
+     the first kept as cpu.pass1.jsonl), and fits the hw cost model;
   3. aware/: prunes to --target of the dense model's predicted latency with NViT's latency-aware
      score (--eta), fine-tuning after each step; knapsack/: with HALP's latency knapsack;
      blind/: the latency-blind baseline, eta 0 (latency only decides when to stop);
@@ -146,7 +147,7 @@ func runDemo(c *cli.Context) error {
 
 	// 2. Sweep and fit.
 	t0 = time.Now()
-	h := demoHeader(dev, sum.Batch, 5)
+	h := demoHeader(dev, sum.Batch, 3)
 	tablePath := filepath.Join(out, "cpu.jsonl")
 	rows, err := demoSweep(c, dev, h, tablePath, logf, quiet)
 	if err != nil {
@@ -235,39 +236,65 @@ func demoHeader(dev *profiler.Device, batch, samples int) costmodel.Header {
 		Tokens: s.Tokens(), Image: s.Image, Patch: s.Patch, Channels: s.Channels, Classes: s.Classes,
 		NVitProfVersion: version, Time: time.Now().UTC().Round(time.Second),
 		Method: costmodel.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: samples, NoiseThreshold: 0.05,
-			Estimator: costmodel.EstimatorMin}}
+			Estimator: costmodel.EstimatorMin, Passes: 2}}
 	h.Host, _ = os.Hostname()
 	fillDevice(&h, dev.Name, dev.Kind, dev.Hardware, dev.Backend.Name(), dev.Plugin, dev.PluginVersion)
 	h.Notes = append(h.Notes, "demo prune-mnist")
 	return h
 }
 
-// demoSweep measures demoGrid into path (continuing a table already there).
+// demoSweep measures demoGrid into path in h's passes (continuing tables
+// already there) and returns the number of configurations.
 func demoSweep(c *cli.Context, dev *profiler.Device, h costmodel.Header, path string, logf func(string, ...any), quiet bool) (int, error) {
 	m, err := profiler.NewGoMLXMeasurer(dev, h)
 	if err != nil {
 		return 0, err
 	}
-	w, res, err := costmodel.Resume(path, h, costmodel.WriterOptions{})
+	configs := demoGrid.Configs()
+	files := passFiles(path, h.Method.Passes)
+	var earlier []costmodel.Table
+	for i, file := range files {
+		var pm profiler.Measurer = m
+		if i == len(files)-1 && len(earlier) > 0 {
+			pm = profiler.FloorOfPasses(m, earlier)
+		}
+		t, err := demoSweepPass(c, pm, h, configs, file, fmt.Sprintf("sweep pass %d/%d", i+1, len(files)), logf, quiet)
+		if err != nil {
+			return 0, err
+		}
+		earlier = append(earlier, t)
+	}
+	return len(configs), nil
+}
+
+// demoSweepPass measures what file lacks of configs and returns its table.
+func demoSweepPass(c *cli.Context, m profiler.Measurer, h costmodel.Header, configs []costmodel.Row, file, label string, logf func(string, ...any), quiet bool) (costmodel.Table, error) {
+	w, res, err := costmodel.Resume(file, h, costmodel.WriterOptions{})
 	if err != nil {
-		return 0, err
+		return costmodel.Table{}, err
 	}
 	defer w.Close()
-	configs := demoGrid.Configs()
 	todo := profiler.Remaining(configs, res.Table)
-	logf("sweeping %d configurations into %s (%d already there)", len(todo), path, len(configs)-len(todo))
-	prog := newProgress(c.App.ErrWriter, "sweep", len(todo), quiet)
+	logf("%s: %d configurations into %s (%d already there)", label, len(todo), file, len(configs)-len(todo))
+	prog := newProgress(c.App.ErrWriter, label, len(todo), quiet)
 	r, err := profiler.Sweep(c.Context, todo, []profiler.Measurer{m}, w, profiler.SweepOptions{
 		Progress: func(done, total int, row costmodel.Row, _ error) { prog.step(done, row.Key()) },
 	})
 	prog.finish()
 	if err != nil {
-		return 0, fmt.Errorf("sweep: %w (rerun to continue)", err)
+		return costmodel.Table{}, fmt.Errorf("sweep: %w (rerun to continue)", err)
 	}
 	if len(r.Failed) > 0 {
-		return 0, fmt.Errorf("sweep: %d configurations failed, first %v", len(r.Failed), r.Failed[0])
+		return costmodel.Table{}, fmt.Errorf("sweep: %d configurations failed, first %v", len(r.Failed), r.Failed[0])
 	}
-	return len(configs), w.Close()
+	if err := w.Close(); err != nil {
+		return costmodel.Table{}, err
+	}
+	t, bad, err := costmodel.ReadTable(file)
+	if err == nil && len(bad) > 0 {
+		err = fmt.Errorf("%s: %d unreadable rows (first: %v)", file, len(bad), bad[0])
+	}
+	return t, err
 }
 
 // demoMeasure times every model as a whole (differential: one and two
