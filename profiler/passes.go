@@ -3,6 +3,8 @@ package profiler
 import (
 	"context"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/nvitprof/nvitprof/costmodel"
@@ -75,4 +77,36 @@ func (f floorPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 		return row, err
 	}
 	return CombinePasses(row, f.earlier), nil
+}
+
+// PassSpread is how far a multi-pass sweep's passes were from the rows it
+// kept: the median over configurations of the largest |earlier / kept − 1|
+// over the earlier passes. A quiet machine gives a fraction of a percent;
+// several percent means slow spells hit whole passes, and the kept rows
+// (only as good as the faster pass) may still be off.
+func PassSpread(earlier []costmodel.Table, kept costmodel.Table) float64 {
+	var devs []float64
+	idx := make([]map[string]costmodel.Row, len(earlier))
+	for i, t := range earlier {
+		idx[i] = t.Index()
+	}
+	for _, r := range kept.Rows {
+		if r.MedianMS <= 0 {
+			continue
+		}
+		worst, seen := 0.0, false
+		for _, m := range idx {
+			if e, ok := m[r.Key()]; ok {
+				worst, seen = max(worst, math.Abs(e.MedianMS/r.MedianMS-1)), true
+			}
+		}
+		if seen {
+			devs = append(devs, worst)
+		}
+	}
+	if len(devs) == 0 {
+		return 0
+	}
+	slices.Sort(devs)
+	return quantile(devs, 0.5)
 }

@@ -2,6 +2,7 @@ package profiler
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 
@@ -61,5 +62,25 @@ func TestFloorOfPassesCombinesByKey(t *testing.T) {
 		if err != nil || got.MedianMS != tc.want || strings.Contains(got.Note, "passes") != tc.note {
 			t.Errorf("%s: %+v, %v; want %g ms", tc.row.Key(), got, err, tc.want)
 		}
+	}
+}
+
+func TestPassSpreadIsTheMedianWorstDeviation(t *testing.T) {
+	mk := func(ms ...float64) costmodel.Table {
+		var tb costmodel.Table
+		for i, v := range ms {
+			tb.Rows = append(tb.Rows, costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 64 * (i + 1), MedianMS: v})
+		}
+		return tb
+	}
+	kept := mk(10, 20, 40)
+	// Deviations per configuration: max(0.1, 0.05)=0.1, max(0, 0.5)=0.5, 0.02 (one pass lacks it).
+	p1 := mk(11, 20, 40.8)
+	p2 := mk(10.5, 30)
+	if got := PassSpread([]costmodel.Table{p1, p2}, kept); math.Abs(got-0.1) > 1e-12 {
+		t.Errorf("PassSpread = %g, want 0.1", got)
+	}
+	if got := PassSpread(nil, kept); got != 0 {
+		t.Errorf("no earlier passes: %g, want 0", got)
 	}
 }

@@ -264,6 +264,9 @@ func demoSweep(c *cli.Context, dev *profiler.Device, h costmodel.Header, path st
 		}
 		earlier = append(earlier, t)
 	}
+	if len(earlier) > 1 && !quiet {
+		reportPassSpread(c.App.ErrWriter, earlier[:len(earlier)-1], earlier[len(earlier)-1], path)
+	}
 	return len(configs), nil
 }
 

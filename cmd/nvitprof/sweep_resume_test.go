@@ -182,8 +182,12 @@ func TestSweepTwoPassesKeepsTheFasterPass(t *testing.T) {
 	out := filepath.Join(dir, "t.jsonl")
 	args := []string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "64", "--heads", "1,2", "--qk", "8", "--v", "16",
 		"--mlp", "64", "--validation", "0", "--models", "none", "--samples", "2", "--warmup", "0", "--quiet", "--out", out}
-	if _, errOut, code := nvitprof(t, args...); code != 0 {
+	_, errOut, code := nvitprof(t, args...)
+	if code != 0 {
 		t.Fatalf("sweep: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(errOut, "passes within") {
+		t.Errorf("no statement of how the passes agreed: %q", errOut)
 	}
 	first, bad, err := costmodel.ReadTable(filepath.Join(dir, "t.pass1.jsonl"))
 	if err != nil || len(bad) != 0 {
