@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/nvitprof/nvitprof/costmodel"
 )
@@ -40,22 +41,60 @@ func CombinePasses(last costmodel.Row, earlier []costmodel.Row) costmodel.Row {
 	return best
 }
 
+// PassSpread gathers, during the last pass of a multi-pass sweep, how far
+// apart each configuration's passes were: slowest / fastest − 1. Safe for
+// concurrent use.
+type PassSpread struct {
+	mu   sync.Mutex
+	devs []float64
+}
+
+func (s *PassSpread) add(rows []costmodel.Row) {
+	lo, hi := math.Inf(1), 0.0
+	for _, r := range rows {
+		lo, hi = min(lo, r.MedianMS), max(hi, r.MedianMS)
+	}
+	if len(rows) < 2 || lo <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.devs = append(s.devs, hi/lo-1)
+}
+
+// Median is the median over the configurations seen of slowest / fastest
+// pass − 1, and how many configurations that is. Quiet two-pass sweeps here
+// gave 1.6–4.5%; one caught in slow spells gave 24%, and its table
+// disagreed with a rerun by 10% per configuration.
+func (s *PassSpread) Median() (float64, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.devs) == 0 {
+		return 0, 0
+	}
+	d := slices.Clone(s.devs)
+	slices.Sort(d)
+	return quantile(d, 0.5), len(d)
+}
+
 // FloorOfPasses wraps m for the last pass of a multi-pass sweep: each row it
 // measures comes back combined (CombinePasses) with the rows of the same
-// configuration in the earlier passes' tables.
-func FloorOfPasses(m Measurer, earlier []costmodel.Table) Measurer {
+// configuration in the earlier passes' tables, and spread (if not nil)
+// learns how far apart the passes were.
+func FloorOfPasses(m Measurer, earlier []costmodel.Table, spread *PassSpread) Measurer {
 	byKey := map[string][]costmodel.Row{}
 	for _, t := range earlier {
 		for _, r := range t.Rows {
 			byKey[r.Key()] = append(byKey[r.Key()], r)
 		}
 	}
-	return floorMeasurer{m, byKey}
+	return floorMeasurer{m, byKey, spread}
 }
 
 type floorMeasurer struct {
 	Measurer
 	earlier map[string][]costmodel.Row
+	spread  *PassSpread
 }
 
 func (f floorMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepared, error) {
@@ -63,12 +102,13 @@ func (f floorMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepared
 	if err != nil {
 		return nil, err
 	}
-	return floorPrepared{p, f.earlier[row.Key()]}, nil
+	return floorPrepared{p, f.earlier[row.Key()], f.spread}, nil
 }
 
 type floorPrepared struct {
 	Prepared
 	earlier []costmodel.Row
+	spread  *PassSpread
 }
 
 func (f floorPrepared) Time(ctx context.Context) (costmodel.Row, error) {
@@ -76,37 +116,8 @@ func (f floorPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	if err != nil {
 		return row, err
 	}
+	if f.spread != nil {
+		f.spread.add(append(slices.Clone(f.earlier), row))
+	}
 	return CombinePasses(row, f.earlier), nil
-}
-
-// PassSpread is how far a multi-pass sweep's passes were from the rows it
-// kept: the median over configurations of the largest |earlier / kept − 1|
-// over the earlier passes. A quiet machine gives a fraction of a percent;
-// several percent means slow spells hit whole passes, and the kept rows
-// (only as good as the faster pass) may still be off.
-func PassSpread(earlier []costmodel.Table, kept costmodel.Table) float64 {
-	var devs []float64
-	idx := make([]map[string]costmodel.Row, len(earlier))
-	for i, t := range earlier {
-		idx[i] = t.Index()
-	}
-	for _, r := range kept.Rows {
-		if r.MedianMS <= 0 {
-			continue
-		}
-		worst, seen := 0.0, false
-		for _, m := range idx {
-			if e, ok := m[r.Key()]; ok {
-				worst, seen = max(worst, math.Abs(e.MedianMS/r.MedianMS-1)), true
-			}
-		}
-		if seen {
-			devs = append(devs, worst)
-		}
-	}
-	if len(devs) == 0 {
-		return 0
-	}
-	slices.Sort(devs)
-	return quantile(devs, 0.5)
 }

@@ -48,7 +48,8 @@ func TestFloorOfPassesCombinesByKey(t *testing.T) {
 	a := costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 128}
 	b := costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 192}
 	earlier := costmodel.Table{Rows: []costmodel.Row{{Kind: a.Kind, EMB: 64, MLP: 128, MedianMS: 4, Samples: 2}}}
-	m := FloorOfPasses(fixedMeasurer{ms: 5}, []costmodel.Table{earlier})
+	var spread PassSpread
+	m := FloorOfPasses(fixedMeasurer{ms: 5}, []costmodel.Table{earlier}, &spread)
 	for _, tc := range []struct {
 		row  costmodel.Row
 		want float64
@@ -63,24 +64,30 @@ func TestFloorOfPassesCombinesByKey(t *testing.T) {
 			t.Errorf("%s: %+v, %v; want %g ms", tc.row.Key(), got, err, tc.want)
 		}
 	}
+	if got, n := spread.Median(); n != 1 || math.Abs(got-0.25) > 1e-12 { // 5 / 4 − 1, for a only
+		t.Errorf("spread %g over %d, want 0.25 over 1", got, n)
+	}
 }
 
-func TestPassSpreadIsTheMedianWorstDeviation(t *testing.T) {
-	mk := func(ms ...float64) costmodel.Table {
-		var tb costmodel.Table
-		for i, v := range ms {
-			tb.Rows = append(tb.Rows, costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 64 * (i + 1), MedianMS: v})
+func TestPassSpreadIsTheMedianSlowestOverFastest(t *testing.T) {
+	mlp := func(width int, ms ...float64) []costmodel.Row {
+		var rs []costmodel.Row
+		for _, v := range ms {
+			rs = append(rs, costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: width, MedianMS: v})
 		}
-		return tb
+		return rs
 	}
-	kept := mk(10, 20, 40)
-	// Deviations per configuration: max(0.1, 0.05)=0.1, max(0, 0.5)=0.5, 0.02 (one pass lacks it).
-	p1 := mk(11, 20, 40.8)
-	p2 := mk(10.5, 30)
-	if got := PassSpread([]costmodel.Table{p1, p2}, kept); math.Abs(got-0.1) > 1e-12 {
-		t.Errorf("PassSpread = %g, want 0.1", got)
+	var s PassSpread
+	s.add(mlp(64, 10, 11))      // 0.1
+	s.add(mlp(128, 20, 30, 24)) // 0.5
+	s.add(mlp(192, 40, 40.8))   // 0.02
+	s.add(mlp(256, 5))          // one pass: nothing to compare
+	s.add(mlp(320, 0, 3))       // a zero latency: no ratio
+	if got, n := s.Median(); math.Abs(got-0.1) > 1e-12 || n != 3 {
+		t.Errorf("Median = %g over %d, want 0.1 over 3", got, n)
 	}
-	if got := PassSpread(nil, kept); got != 0 {
-		t.Errorf("no earlier passes: %g, want 0", got)
+	var empty PassSpread
+	if got, n := empty.Median(); got != 0 || n != 0 {
+		t.Errorf("empty: %g over %d", got, n)
 	}
 }

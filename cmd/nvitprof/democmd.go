@@ -253,10 +253,11 @@ func demoSweep(c *cli.Context, dev *profiler.Device, h costmodel.Header, path st
 	configs := demoGrid.Configs()
 	files := passFiles(path, h.Method.Passes)
 	var earlier []costmodel.Table
+	var spread profiler.PassSpread
 	for i, file := range files {
 		var pm profiler.Measurer = m
 		if i == len(files)-1 && len(earlier) > 0 {
-			pm = profiler.FloorOfPasses(m, earlier)
+			pm = profiler.FloorOfPasses(m, earlier, &spread)
 		}
 		t, err := demoSweepPass(c, pm, h, configs, file, fmt.Sprintf("sweep pass %d/%d", i+1, len(files)), logf, quiet)
 		if err != nil {
@@ -264,8 +265,8 @@ func demoSweep(c *cli.Context, dev *profiler.Device, h costmodel.Header, path st
 		}
 		earlier = append(earlier, t)
 	}
-	if len(earlier) > 1 && !quiet {
-		reportPassSpread(c.App.ErrWriter, earlier[:len(earlier)-1], earlier[len(earlier)-1], path)
+	if len(files) > 1 && !quiet {
+		reportPassSpread(c.App.ErrWriter, &spread, path)
 	}
 	return len(configs), nil
 }

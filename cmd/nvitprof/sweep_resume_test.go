@@ -186,7 +186,7 @@ func TestSweepTwoPassesKeepsTheFasterPass(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("sweep: exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "passes within") {
+	if !strings.Contains(errOut, "passes of a configuration were") {
 		t.Errorf("no statement of how the passes agreed: %q", errOut)
 	}
 	first, bad, err := costmodel.ReadTable(filepath.Join(dir, "t.pass1.jsonl"))

@@ -258,17 +258,23 @@ func runSweep(c *cli.Context) error {
 
 	files := passFiles(outPath, plan.header.Method.Passes)
 	var earlier []costmodel.Table
+	var spread profiler.PassSpread
 	for i, path := range files {
 		label, h := "sweep", plan.header
 		ms := measurers
 		if len(files) > 1 {
 			label = fmt.Sprintf("sweep pass %d/%d", i+1, len(files))
-			h.Notes = append(slices.Clone(h.Notes), label)
+			note := fmt.Sprintf("pass %d of %d; the table is %s", i+1, len(files), filepath.Base(outPath))
+			if i == len(files)-1 {
+				note = fmt.Sprintf("each row the fastest of %d passes; the earlier ones are in %s.pass*%s", len(files),
+					strings.TrimSuffix(filepath.Base(outPath), filepath.Ext(outPath)), filepath.Ext(outPath))
+			}
+			h.Notes = append(slices.Clone(h.Notes), note)
 		}
 		if i == len(files)-1 && len(earlier) > 0 {
 			ms = make([]profiler.Measurer, len(measurers))
 			for k, m := range measurers {
-				ms[k] = profiler.FloorOfPasses(m, earlier)
+				ms[k] = profiler.FloorOfPasses(m, earlier, &spread)
 			}
 		}
 		t, err := sweepPass(c, plan.configs, ms, h, path, label)
@@ -277,24 +283,26 @@ func runSweep(c *cli.Context) error {
 		}
 		earlier = append(earlier, t)
 	}
-	if len(earlier) > 1 {
-		reportPassSpread(c.App.ErrWriter, earlier[:len(earlier)-1], earlier[len(earlier)-1], outPath)
+	if len(files) > 1 {
+		reportPassSpread(c.App.ErrWriter, &spread, outPath)
 	}
 	return nil
 }
 
-// passSpreadWarn is the median pass-to-kept deviation above which a sweep
-// warns: quiet runs of the quick preset here gave under 1%, one caught in
-// slow spells 3.9% (and its table disagreed with a rerun by 10%).
-const passSpreadWarn = 0.02
+// passSpreadWarn is the median slowest/fastest pass ratio − 1 above which a
+// sweep warns (see profiler.PassSpread for what quiet and busy runs gave).
+const passSpreadWarn = 0.10
 
-// reportPassSpread states how far the passes were from the kept rows and
-// warns when the machine was too busy for them to agree.
-func reportPassSpread(w io.Writer, earlier []costmodel.Table, kept costmodel.Table, path string) {
-	s := profiler.PassSpread(earlier, kept)
-	fmt.Fprintf(w, "%s: passes within %.1f%% of the kept rows (median)\n", path, 100*s)
+// reportPassSpread states how far apart the passes were and warns when the
+// machine was too busy for them to agree.
+func reportPassSpread(w io.Writer, spread *profiler.PassSpread, path string) {
+	s, n := spread.Median()
+	if n == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s: the passes of a configuration were %.1f%% apart (median over %d)\n", path, 100*s, n)
 	if s > passSpreadWarn {
-		fmt.Fprintf(w, "warning: the passes disagree by more than %.0f%%: the machine was busy and this table may be off by more; measure again at a quieter time or with more --passes\n", 100*passSpreadWarn)
+		fmt.Fprintf(w, "warning: more than %.0f%%: the machine was busy and this table may be off by that much; measure again at a quieter time or with more --passes\n", 100*passSpreadWarn)
 	}
 }
 
