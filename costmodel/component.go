@@ -138,13 +138,13 @@ func (c *component) residualGrid() *grid {
 }
 
 // fillHW fills the base nodes no row measured: the log-ratio of latency to
-// trend is filled from the neighbours (grid.fill), then multiplied back.
+// trend is filled from the neighbours (grid.fillWeighted), then multiplied back.
 func (c *component) fillHW() {
 	if !slices.Contains(c.measured, false) {
 		return
 	}
 	r := c.residualGrid()
-	r.fill(c.measured)
+	r.fillWeighted(c.measured)
 	x := make([]float64, len(c.names))
 	for k, ok := range c.measured {
 		if !ok {

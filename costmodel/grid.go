@@ -159,18 +159,10 @@ func (g *grid) envelope() {
 // are averaged; failing that (no known node on any axis line through it),
 // the mean of all known values. It returns the number of nodes filled.
 func (g *grid) fill(known []bool) int {
-	var sum float64
-	var nk int
-	for k, ok := range known {
-		if ok {
-			sum += g.values[k]
-			nk++
-		}
-	}
-	if nk == 0 {
+	mean, ok := g.knownMean(known)
+	if !ok {
 		return 0
 	}
-	mean := sum / float64(nk)
 	st := g.strides()
 	idx := make([]int, len(g.axes))
 	filled := 0
@@ -182,19 +174,7 @@ func (g *grid) fill(known []bool) int {
 		g.unflatten(k, idx)
 		var two, one []float64
 		for d, a := range g.axes {
-			l, r := -1, -1
-			for i := idx[d] - 1; i >= 0; i-- {
-				if known[k+(i-idx[d])*st[d]] {
-					l = i
-					break
-				}
-			}
-			for i := idx[d] + 1; i < len(a); i++ {
-				if known[k+(i-idx[d])*st[d]] {
-					r = i
-					break
-				}
-			}
+			l, r := g.knownNeighbours(known, k, idx, d)
 			switch {
 			case l >= 0 && r >= 0:
 				vl, vr := g.values[k+(l-idx[d])*st[d]], g.values[k+(r-idx[d])*st[d]]
@@ -212,6 +192,92 @@ func (g *grid) fill(known []bool) int {
 		case len(one) > 0:
 			out[k] = meanOf(one)
 		default:
+			out[k] = mean
+		}
+		filled++
+	}
+	copy(g.values, out)
+	return filled
+}
+
+// knownMean is the mean of the known values (false when there are none).
+func (g *grid) knownMean(known []bool) (float64, bool) {
+	var sum float64
+	var n int
+	for k, ok := range known {
+		if ok {
+			sum += g.values[k]
+			n++
+		}
+	}
+	return sum / float64(max(n, 1)), n > 0
+}
+
+// knownNeighbours returns the indices along axis d of the nearest known
+// nodes below and above node k (per-axis indices idx), or −1.
+func (g *grid) knownNeighbours(known []bool, k int, idx []int, d int) (l, r int) {
+	st := g.strides()[d]
+	l, r = -1, -1
+	for i := idx[d] - 1; i >= 0; i-- {
+		if known[k+(i-idx[d])*st] {
+			l = i
+			break
+		}
+	}
+	for i := idx[d] + 1; i < len(g.axes[d]); i++ {
+		if known[k+(i-idx[d])*st] {
+			r = i
+			break
+		}
+	}
+	return l, r
+}
+
+// oneSidedWeight scales the weight of a one-sided estimate (the nearest
+// known value on one side) against an interpolation at the same distance.
+const oneSidedWeight = 0.5
+
+// fillWeighted is fill with every axis heard: each axis with a known node
+// on both sides gives their linear interpolation, each with one side its
+// nearest value, weighted by the inverse of the relative distance to the
+// farther (or only) neighbour, one-sided estimates at half weight. A hole at
+// the edge of a coarse grid is then informed by all its neighbours rather
+// than by the one axis it lies inside, while a fine axis (NViT's MLP steps)
+// still dominates. Nodes with no known neighbour on any axis line get the
+// mean of all known values. It returns the number of nodes filled.
+func (g *grid) fillWeighted(known []bool) int {
+	mean, ok := g.knownMean(known)
+	if !ok {
+		return 0
+	}
+	st := g.strides()
+	idx := make([]int, len(g.axes))
+	out := slices.Clone(g.values)
+	filled := 0
+	for k, ok := range known {
+		if ok {
+			continue
+		}
+		g.unflatten(k, idx)
+		var sw, sv float64
+		for d, a := range g.axes {
+			x := a[idx[d]]
+			scale := math.Max(math.Abs(x), 1)
+			at := func(i int) float64 { return g.values[k+(i-idx[d])*st[d]] }
+			switch l, r := g.knownNeighbours(known, k, idx, d); {
+			case l >= 0 && r >= 0:
+				t := (x - a[l]) / (a[r] - a[l])
+				w := scale / math.Max(x-a[l], a[r]-x)
+				sw, sv = sw+w, sv+w*(at(l)+(at(r)-at(l))*t)
+			case l >= 0 || r >= 0:
+				n := max(l, r)
+				w := oneSidedWeight * scale / math.Abs(a[n]-x)
+				sw, sv = sw+w, sv+w*at(n)
+			}
+		}
+		if sw > 0 {
+			out[k] = sv / sw
+		} else {
 			out[k] = mean
 		}
 		filled++
