@@ -27,8 +27,8 @@ func demoCmd() *cli.Command {
   1. dense/: trains a small ViT on MNIST (28×28, four 14×14 patches, EMB 64, 4 blocks of 4 heads
      of 16, MLP 128) with AdamW and a cosine schedule;
   2. cpu.jsonl: sweeps attention and MLP sub-blocks and the rest of the model over the model's
-     dimension range at its 5 tokens (differential timing; two passes, each row the faster,
-     the first kept as cpu.pass1.jsonl), and fits the hw cost model;
+     dimension range at its 5 tokens (differential timing; three passes, each row the fastest,
+     the earlier ones kept as cpu.pass1.jsonl and cpu.pass2.jsonl), and fits the hw cost model;
   3. aware/: prunes to --target of the dense model's predicted latency with NViT's latency-aware
      score (--eta), fine-tuning after each step; knapsack/: with HALP's latency knapsack;
      blind/: the latency-blind baseline, eta 0 (latency only decides when to stop);
@@ -147,7 +147,7 @@ func runDemo(c *cli.Context) error {
 
 	// 2. Sweep and fit.
 	t0 = time.Now()
-	h := demoHeader(dev, sum.Batch, 3)
+	h := demoHeader(dev, sum.Batch, 2)
 	tablePath := filepath.Join(out, "cpu.jsonl")
 	rows, err := demoSweep(c, dev, h, tablePath, logf, quiet)
 	if err != nil {
@@ -236,7 +236,7 @@ func demoHeader(dev *profiler.Device, batch, samples int) costmodel.Header {
 		Tokens: s.Tokens(), Image: s.Image, Patch: s.Patch, Channels: s.Channels, Classes: s.Classes,
 		NVitProfVersion: version, Time: time.Now().UTC().Round(time.Second),
 		Method: costmodel.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: samples, NoiseThreshold: 0.05,
-			Estimator: costmodel.EstimatorMin, Passes: 2}}
+			Estimator: costmodel.EstimatorMin, Passes: 3}}
 	h.Host, _ = os.Hostname()
 	fillDevice(&h, dev.Name, dev.Kind, dev.Hardware, dev.Backend.Name(), dev.Plugin, dev.PluginVersion)
 	h.Notes = append(h.Notes, "demo prune-mnist")

@@ -16,7 +16,7 @@ func quickstartCmd() *cli.Command {
 		Name:  "quickstart",
 		Usage: "the whole pipeline on one device: sweep, fit, eval, generate, Pareto figure, report",
 		Description: `Runs, into --out DIR:
-  nvitprof sweep --preset quick --out DIR/table.jsonl --resume   (about a minute on 2 CPU cores)
+  nvitprof sweep --preset quick --out DIR/table.jsonl --resume   (a minute or two on 2 CPU cores)
   nvitprof fit --table DIR/table.jsonl --out DIR/model.json
   nvitprof eval --table DIR/table.jsonl
   nvitprof generate --table DIR/table.jsonl --out DIR/variants

@@ -175,13 +175,13 @@ func TestSweepWithRunnerWorkers(t *testing.T) {
 	}
 }
 
-// A CPU sweep goes over the grid twice: the first pass stays beside the
-// table, and each row of the table is the faster of its two passes.
+// A sweep in two passes: the first pass stays beside the table, and each
+// row of the table is the faster of its two passes.
 func TestSweepTwoPassesKeepsTheFasterPass(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "t.jsonl")
 	args := []string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "64", "--heads", "1,2", "--qk", "8", "--v", "16",
-		"--mlp", "64", "--validation", "0", "--models", "none", "--samples", "2", "--warmup", "0", "--quiet", "--out", out}
+		"--mlp", "64", "--validation", "0", "--models", "none", "--samples", "2", "--passes", "2", "--warmup", "0", "--quiet", "--out", out}
 	_, errOut, code := nvitprof(t, args...)
 	if code != 0 {
 		t.Fatalf("sweep: exit %d: %s", code, errOut)

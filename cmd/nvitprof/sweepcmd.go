@@ -45,9 +45,9 @@ On the CPU each latency is the floor of its samples (--estimator min): a shared
 machine's other work only ever adds time, and the fastest of several executions
 repeats from run to run where their median does not. GPUs use the median.
 A shared machine also has slow spells longer than one configuration takes, so
-on the CPU the sweep goes over the grid twice (--passes 2; the first pass is
-kept beside the table as OUT.pass1.jsonl) and keeps each configuration's
-faster pass.
+on the CPU the sweep goes over the grid three times (--passes 3; the earlier
+passes are kept beside the table as OUT.pass1.jsonl, OUT.pass2.jsonl) and keeps
+each configuration's fastest pass.
 
 Examples:
   nvitprof sweep --device cpu --preset quick --out quick.jsonl
@@ -72,8 +72,8 @@ Examples:
 			&cli.StringFlag{Name: "dtype", Category: timing, Usage: "float32, bfloat16 or float16 (default: bfloat16 on GPUs, float32 on the CPU)"},
 			&cli.StringFlag{Name: "depths", Category: timing, Usage: "the two stack depths of differential timing (default 2,10 on GPUs, 1,3 on the CPU)"},
 			&cli.IntFlag{Name: "warmup", Category: timing, Usage: "untimed executions per depth (default 3 GPU, 1 CPU)"},
-			&cli.IntFlag{Name: "samples", Category: timing, Usage: "timed pairs per configuration and pass (default 15 GPU, 3 CPU)"},
-			&cli.IntFlag{Name: "passes", Category: timing, Usage: "times to go over the whole grid, keeping each configuration's fastest; earlier passes are kept as OUT.passN.jsonl (default 1 GPU, 2 CPU)"},
+			&cli.IntFlag{Name: "samples", Category: timing, Usage: "timed pairs per configuration and pass (default 15 GPU, 2 CPU)"},
+			&cli.IntFlag{Name: "passes", Category: timing, Usage: "times to go over the whole grid, keeping each configuration's fastest; earlier passes are kept as OUT.passN.jsonl (default 1 GPU, 3 CPU)"},
 			&cli.StringFlag{Name: "estimator", Category: timing, Usage: "how samples become a latency: median, or min (the floor; default on the CPU)"},
 			&cli.Float64Flag{Name: "noise", Category: timing, Value: 0.05, Usage: "relative uncertainty above which a point is re-measured, then flagged noisy (median: IQR/median; min: gap to the second-fastest sample)"},
 			&cli.IntFlag{Name: "workers", Category: timing, Value: 1, Usage: "compiling processes per GPU (they time one at a time); compilation, not timing, bounds GPU sweeps"},
@@ -173,8 +173,8 @@ func planSweep(c *cli.Context) (sweepPlan, error) {
 	if gpu {
 		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = 256, "bfloat16", []int{2, 10}, 3, 15
 	} else {
-		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = p.CPUBatch, "float32", []int{1, 3}, 1, 3
-		h.Method.Estimator, h.Method.Passes = costmodel.EstimatorMin, 2
+		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = p.CPUBatch, "float32", []int{1, 3}, 1, 2
+		h.Method.Estimator, h.Method.Passes = costmodel.EstimatorMin, 3
 	}
 	if c.IsSet("passes") {
 		if c.Int("passes") < 1 {
