@@ -135,6 +135,9 @@ func TestResumeRefusesMismatchedHeader(t *testing.T) {
 	if _, errOut, code = nvitprof(t, append(args, "--estimator", "mean")...); code != exitUsage {
 		t.Errorf("--estimator mean: exit %d, %q; want a usage error", code, errOut)
 	}
+	if _, errOut, code = nvitprof(t, append(args, "--passes", "0")...); code != exitUsage || !strings.Contains(errOut, "--passes") {
+		t.Errorf("--passes 0: exit %d, %q; want a usage error naming --passes", code, errOut)
+	}
 	after, _ := os.ReadFile(out)
 	if !bytes.Equal(before, after) {
 		t.Error("the refused resume changed the table")
