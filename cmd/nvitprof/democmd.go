@@ -251,24 +251,11 @@ func demoSweep(c *cli.Context, dev *profiler.Device, h costmodel.Header, path st
 		return 0, err
 	}
 	configs := demoGrid.Configs()
-	files := passFiles(path, h.Method.Passes)
-	var earlier []costmodel.Table
-	var spread profiler.PassSpread
-	for i, file := range files {
-		var pm profiler.Measurer = m
-		if i == len(files)-1 && len(earlier) > 0 {
-			pm = profiler.FloorOfPasses(m, earlier, &spread)
-		}
-		t, err := demoSweepPass(c, pm, h, configs, file, fmt.Sprintf("sweep pass %d/%d", i+1, len(files)), logf, quiet)
-		if err != nil {
-			return 0, err
-		}
-		earlier = append(earlier, t)
-	}
-	if len(files) > 1 && !quiet {
-		reportPassSpread(c.App.ErrWriter, &spread, path)
-	}
-	return len(configs), nil
+	err = inPasses(c.App.ErrWriter, path, h, []profiler.Measurer{m}, quiet,
+		func(file string, ph costmodel.Header, ms []profiler.Measurer, label string) (costmodel.Table, error) {
+			return demoSweepPass(c, ms[0], ph, configs, file, label, logf, quiet)
+		})
+	return len(configs), err
 }
 
 // demoSweepPass measures what file lacks of configs and returns its table.

@@ -256,20 +256,33 @@ func runSweep(c *cli.Context) error {
 	}
 	defer closeAll()
 
-	files := passFiles(outPath, plan.header.Method.Passes)
+	return inPasses(c.App.ErrWriter, outPath, plan.header, measurers, false,
+		func(file string, h costmodel.Header, ms []profiler.Measurer, label string) (costmodel.Table, error) {
+			return sweepPass(c, plan.configs, ms, h, file, label)
+		})
+}
+
+// passFunc measures one pass into file under h with ms, labelled for progress.
+type passFunc func(file string, h costmodel.Header, ms []profiler.Measurer, label string) (costmodel.Table, error)
+
+// inPasses runs pass once for each of h's passes into the pass files of out
+// (passFiles), each with a header note saying which pass it is, the last with
+// measurers that keep each row's fastest pass, and then reports how far apart
+// the passes were (unless quiet).
+func inPasses(w io.Writer, out string, h costmodel.Header, measurers []profiler.Measurer, quiet bool, pass passFunc) error {
+	files := passFiles(out, h.Method.Passes)
 	var earlier []costmodel.Table
 	var spread profiler.PassSpread
-	for i, path := range files {
-		label, h := "sweep", plan.header
-		ms := measurers
+	for i, file := range files {
+		label, ph, ms := "sweep", h, measurers
 		if len(files) > 1 {
 			label = fmt.Sprintf("sweep pass %d/%d", i+1, len(files))
-			note := fmt.Sprintf("pass %d of %d; the table is %s", i+1, len(files), filepath.Base(outPath))
+			note := fmt.Sprintf("pass %d of %d; the table is %s", i+1, len(files), filepath.Base(out))
 			if i == len(files)-1 {
 				note = fmt.Sprintf("each row the fastest of %d passes; the earlier ones are in %s.pass*%s", len(files),
-					strings.TrimSuffix(filepath.Base(outPath), filepath.Ext(outPath)), filepath.Ext(outPath))
+					strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)), filepath.Ext(out))
 			}
-			h.Notes = append(slices.Clone(h.Notes), note)
+			ph.Notes = append(slices.Clone(h.Notes), note)
 		}
 		if i == len(files)-1 && len(earlier) > 0 {
 			ms = make([]profiler.Measurer, len(measurers))
@@ -277,14 +290,14 @@ func runSweep(c *cli.Context) error {
 				ms[k] = profiler.FloorOfPasses(m, earlier, &spread)
 			}
 		}
-		t, err := sweepPass(c, plan.configs, ms, h, path, label)
+		t, err := pass(file, ph, ms, label)
 		if err != nil {
 			return err
 		}
 		earlier = append(earlier, t)
 	}
-	if len(files) > 1 {
-		reportPassSpread(c.App.ErrWriter, &spread, outPath)
+	if len(files) > 1 && !quiet {
+		reportPassSpread(w, &spread, out)
 	}
 	return nil
 }
