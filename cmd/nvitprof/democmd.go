@@ -251,41 +251,16 @@ func demoSweep(c *cli.Context, dev *profiler.Device, h costmodel.Header, path st
 		return 0, err
 	}
 	configs := demoGrid.Configs()
+	log := c.App.ErrWriter
+	if quiet {
+		log = io.Discard
+	}
+	logf("sweeping %d configurations into %s in %d passes", len(configs), path, max(h.Method.Passes, 1))
 	err = inPasses(c.App.ErrWriter, path, h, []profiler.Measurer{m}, quiet,
 		func(file string, ph costmodel.Header, ms []profiler.Measurer, label string) (costmodel.Table, error) {
-			return demoSweepPass(c, ms[0], ph, configs, file, label, logf, quiet)
+			return sweepPass(c, configs, ms, ph, file, label, log, "rerun the demo with the same --out")
 		})
 	return len(configs), err
-}
-
-// demoSweepPass measures what file lacks of configs and returns its table.
-func demoSweepPass(c *cli.Context, m profiler.Measurer, h costmodel.Header, configs []costmodel.Row, file, label string, logf func(string, ...any), quiet bool) (costmodel.Table, error) {
-	w, res, err := costmodel.Resume(file, h, costmodel.WriterOptions{})
-	if err != nil {
-		return costmodel.Table{}, err
-	}
-	defer w.Close()
-	todo := profiler.Remaining(configs, res.Table)
-	logf("%s: %d configurations into %s (%d already there)", label, len(todo), file, len(configs)-len(todo))
-	prog := newProgress(c.App.ErrWriter, label, len(todo), quiet)
-	r, err := profiler.Sweep(c.Context, todo, []profiler.Measurer{m}, w, profiler.SweepOptions{
-		Progress: func(done, total int, row costmodel.Row, _ error) { prog.step(done, row.Key()) },
-	})
-	prog.finish()
-	if err != nil {
-		return costmodel.Table{}, fmt.Errorf("sweep: %w (rerun to continue)", err)
-	}
-	if len(r.Failed) > 0 {
-		return costmodel.Table{}, fmt.Errorf("sweep: %d configurations failed, first %v", len(r.Failed), r.Failed[0])
-	}
-	if err := w.Close(); err != nil {
-		return costmodel.Table{}, err
-	}
-	t, bad, err := costmodel.ReadTable(file)
-	if err == nil && len(bad) > 0 {
-		err = fmt.Errorf("%s: %d unreadable rows (first: %v)", file, len(bad), bad[0])
-	}
-	return t, err
 }
 
 // demoMeasure times every model as a whole (differential: one and two

@@ -258,7 +258,7 @@ func runSweep(c *cli.Context) error {
 
 	return inPasses(c.App.ErrWriter, outPath, plan.header, measurers, false,
 		func(file string, h costmodel.Header, ms []profiler.Measurer, label string) (costmodel.Table, error) {
-			return sweepPass(c, plan.configs, ms, h, file, label)
+			return sweepPass(c, plan.configs, ms, h, file, label, c.App.ErrWriter, "rerun with --resume")
 		})
 }
 
@@ -332,8 +332,10 @@ func passFiles(out string, passes int) []string {
 }
 
 // sweepPass measures what the table at path lacks of configs (creating or
-// resuming it) and returns the table as it ends.
-func sweepPass(c *cli.Context, configs []costmodel.Row, measurers []profiler.Measurer, h costmodel.Header, outPath, label string) (costmodel.Table, error) {
+// resuming it) and returns the table as it ends. Its summary line goes to
+// log; again says how to continue after an interruption or failures.
+func sweepPass(c *cli.Context, configs []costmodel.Row, measurers []profiler.Measurer, h costmodel.Header, outPath, label string,
+	log io.Writer, again string) (costmodel.Table, error) {
 	w, res, err := costmodel.Resume(outPath, h, costmodel.WriterOptions{})
 	if err != nil {
 		return costmodel.Table{}, err
@@ -364,17 +366,17 @@ func sweepPass(c *cli.Context, configs []costmodel.Row, measurers []profiler.Mea
 		err = cerr
 	}
 	el := time.Since(start)
-	fmt.Fprintf(c.App.ErrWriter, "%s: %d configurations measured in %s (%.1f/min) on %s, %d noisy, %d failed\n",
+	fmt.Fprintf(log, "%s: %d configurations measured in %s (%.1f/min) on %s, %d noisy, %d failed\n",
 		outPath, result.Measured, el.Round(time.Second), float64(result.Measured)/el.Minutes(),
 		h.DeviceName, noisy, len(result.Failed))
 	if err != nil {
 		if errors.Is(err, c.Context.Err()) {
-			return costmodel.Table{}, fmt.Errorf("interrupted: %d rows are in %s; continue with --resume", result.Measured, outPath)
+			return costmodel.Table{}, fmt.Errorf("interrupted: %d rows are in %s; %s to continue", result.Measured, outPath, again)
 		}
 		return costmodel.Table{}, err
 	}
 	if len(result.Failed) > 0 {
-		return costmodel.Table{}, fmt.Errorf("%d configurations failed (first: %v); rerun with --resume to retry them", len(result.Failed), result.Failed[0])
+		return costmodel.Table{}, fmt.Errorf("%d configurations failed (first: %v); %s to retry them", len(result.Failed), result.Failed[0], again)
 	}
 	t, bad, err := costmodel.ReadTable(outPath)
 	if err == nil && len(bad) > 0 {
