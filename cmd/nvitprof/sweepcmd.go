@@ -302,6 +302,17 @@ func inPasses(w io.Writer, out string, h costmodel.Header, measurers []profiler.
 	return nil
 }
 
+// sumPhases adds up where the measurers that say so spent their time; ok is
+// false when none does (external runners).
+func sumPhases(ms []profiler.Measurer) (sum profiler.Phases, ok bool) {
+	for _, m := range ms {
+		if p, has := m.(interface{ Phases() profiler.Phases }); has {
+			sum, ok = sum.Add(p.Phases()), true
+		}
+	}
+	return sum, ok
+}
+
 // passSpreadWarn is the median slowest/fastest pass ratio − 1 above which a
 // sweep warns (see profiler.PassSpread for what quiet and busy runs gave).
 const passSpreadWarn = 0.10
@@ -350,11 +361,14 @@ func sweepPass(c *cli.Context, configs []costmodel.Row, measurers []profiler.Mea
 		prog.logf("resuming %s: removed a torn last line (%d bytes)", outPath, res.Truncated)
 	}
 	start := time.Now()
+	phasesBefore, _ := sumPhases(measurers)
 	noisy := 0
 	result, err := profiler.Sweep(c.Context, todo, measurers, w, profiler.SweepOptions{
 		Progress: func(done, total int, row costmodel.Row, rerr error) {
 			if rerr != nil {
-				prog.logf("%s: %v", row.Key(), rerr)
+				if c.Context.Err() == nil { // after Ctrl-C, stopped runners are no news
+					prog.logf("%s: %v", row.Key(), rerr)
+				}
 			} else if row.Noisy {
 				noisy++
 			}
@@ -369,6 +383,9 @@ func sweepPass(c *cli.Context, configs []costmodel.Row, measurers []profiler.Mea
 	fmt.Fprintf(log, "%s: %d configurations measured in %s (%.1f/min) on %s, %d noisy, %d failed\n",
 		outPath, result.Measured, el.Round(time.Second), float64(result.Measured)/el.Minutes(),
 		h.DeviceName, noisy, len(result.Failed))
+	if ph, ok := sumPhases(measurers); ok && result.Measured > 0 {
+		fmt.Fprintf(log, "%s: time per configuration: %s\n", outPath, ph.Sub(phasesBefore).Per(result.Measured))
+	}
 	if err != nil {
 		if errors.Is(err, c.Context.Err()) {
 			return costmodel.Table{}, fmt.Errorf("interrupted: %d rows are in %s; %s to continue", result.Measured, outPath, again)
