@@ -56,8 +56,8 @@ step jax 100 sh -c "$PY bench/jax_ref.py >$T/jax.jsonl"
 step vsjax-compare 30 "$PY" bench/compare.py jax "$T/vsjax.jsonl" "$T/jax.jsonl"
 
 # Throughput on NViT's decomposed grid: one process (as shipped), then eight
-# compiling processes (autotuning kernels of one disturb another's timing:
-# count the noisy rows).
+# compiling processes, frozen while another times (before freezing, their
+# autotuning made 18 of 25 rows noisy: count the noisy rows).
 N="$BIN sweep --device cuda:0 --preset nvit --validation 0 --models none"
 step throughput-w1 80 $N --shard 0/24 --out "$T/nvit-w1.jsonl"
 step throughput-w8 50 $N --shard 1/24 --workers 8 --out "$T/nvit-w8.jsonl"

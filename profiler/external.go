@@ -75,19 +75,21 @@ type ExternalMeasurer struct {
 	in    io.WriteCloser
 	out   *bufio.Scanner
 	hello RunnerHello
-	lock  sync.Locker // held while timing: one timing per device at a time
+	gate  *TimingGate // held while timing: one timing per device at a time
 	mu    sync.Mutex  // one request at a time on the pipes
 }
 
 // StartRunner starts argv as a runner for tables with header h. env is added
-// to the runner's environment; lock, when not nil, is held during timing.
-func StartRunner(ctx context.Context, argv []string, env []string, h costmodel.Header, lock sync.Locker) (*ExternalMeasurer, error) {
+// to the runner's environment; gate, when not nil, is the device's: the
+// runner joins it and holds it while timing.
+func StartRunner(ctx context.Context, argv []string, env []string, h costmodel.Header, gate *TimingGate) (*ExternalMeasurer, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("runner: empty command")
 	}
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
+	dieWithParent(cmd)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
@@ -101,7 +103,10 @@ func StartRunner(ctx context.Context, argv []string, env []string, h costmodel.H
 	}
 	out := bufio.NewScanner(outPipe)
 	out.Buffer(make([]byte, 64*1024), 16<<20)
-	m := &ExternalMeasurer{hdr: h, cmd: cmd, in: in, out: out, lock: lock}
+	m := &ExternalMeasurer{hdr: h, cmd: cmd, in: in, out: out, gate: gate}
+	if gate != nil {
+		gate.Join(cmd.Process)
+	}
 	if err := m.send(RunnerRequest{Protocol: RunnerProtocol, Header: &h}); err != nil {
 		m.Close()
 		return nil, err
@@ -126,7 +131,7 @@ func (m *ExternalMeasurer) Hello() RunnerHello { return m.hello }
 
 // Overlap is false: a runner holds one prepared configuration at a time.
 // Compilation overlaps timing across runner processes instead (several
-// workers per GPU sharing one timing lock).
+// workers per GPU sharing one TimingGate).
 func (m *ExternalMeasurer) Overlap() bool { return false }
 
 func (m *ExternalMeasurer) send(req RunnerRequest) error {
@@ -186,15 +191,14 @@ type externalPrepared struct {
 	row costmodel.Row
 }
 
-// Time asks the runner to time the prepared configuration; one timing per
-// device at a time when the measurer holds a lock.
+// Time asks the runner to time the prepared configuration; with a gate, one
+// runner of the device times at a time and the others are frozen meanwhile.
 func (p *externalPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	if err := ctx.Err(); err != nil {
 		return p.row, err
 	}
-	if p.m.lock != nil {
-		p.m.lock.Lock()
-		defer p.m.lock.Unlock()
+	if p.m.gate != nil {
+		defer p.m.gate.Hold(p.m.cmd.Process)()
 	}
 	rep, err := p.m.call(RunnerRequest{Op: "time"})
 	if err != nil {
@@ -213,6 +217,9 @@ func (p *externalPrepared) Close() {}
 
 // Close ends the runner: stdin is closed and the process waited for.
 func (m *ExternalMeasurer) Close() error {
+	if m.gate != nil {
+		m.gate.Leave(m.cmd.Process)
+	}
 	m.in.Close()
 	return m.cmd.Wait()
 }

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nvitprof/nvitprof/arch"
@@ -76,7 +75,7 @@ Examples:
 			&cli.IntFlag{Name: "passes", Category: timing, Usage: "times to go over the whole grid, keeping each configuration's fastest; earlier passes are kept as OUT.passN.jsonl (default 1 GPU, 3 CPU)"},
 			&cli.StringFlag{Name: "estimator", Category: timing, Usage: "how samples become a latency: median, or min (the floor; default on the CPU)"},
 			&cli.Float64Flag{Name: "noise", Category: timing, Value: 0.05, Usage: "relative uncertainty above which a point is re-measured, then flagged noisy (median: IQR/median; min: gap to the second-fastest sample)"},
-			&cli.IntFlag{Name: "workers", Category: timing, Value: 1, Usage: "compiling processes per GPU (they time one at a time); compilation, not timing, bounds GPU sweeps"},
+			&cli.IntFlag{Name: "workers", Category: timing, Value: 1, Usage: "compiling processes per GPU; compilation, not timing, bounds GPU sweeps. One times at a time while the others are frozen (XLA autotuning runs kernels)"},
 			&cli.StringFlag{Name: "runner", Category: timing, Usage: "measure with an external runner `COMMAND` (JSON Lines on stdin/stdout; see README)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Category: out, Usage: "table `FILE` (JSON Lines); refuses to overwrite, see --resume"},
 			&cli.BoolFlag{Name: "resume", Category: out, Usage: "continue the table in --out: measure only what it lacks (its header must agree)"},
@@ -449,13 +448,13 @@ func startMeasurers(c *cli.Context, plan *sweepPlan) ([]profiler.Measurer, func(
 		}
 	}
 	for _, d := range plan.devices {
-		lock := &sync.Mutex{} // one timing at a time per device
+		gate := &profiler.TimingGate{} // one timing at a time per device, the other runners frozen
 		for range workers {
 			argv := []string{self, "runner", "--device", d}
 			if p := c.String("plugin"); p != "" {
 				argv = append(argv, "--plugin", p)
 			}
-			m, err := profiler.StartRunner(c.Context, argv, nil, *h, lock)
+			m, err := profiler.StartRunner(c.Context, argv, nil, *h, gate)
 			if err != nil {
 				closeAll()
 				return nil, nil, err
