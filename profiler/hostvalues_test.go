@@ -8,13 +8,12 @@ import (
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes"
-	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	"github.com/gomlx/gomlx/pkg/core/graph"
 	"github.com/gomlx/gomlx/pkg/core/shapes"
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/nvitprof/nvitprof/arch/blocks"
-	"github.com/x448/float16"
+	"github.com/nvitprof/nvitprof/internal/tensorvals"
 )
 
 // The pool is standard normal: its moments, computed in float64, say so.
@@ -42,7 +41,7 @@ func TestHostTensorDTypes(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.dt, err)
 		}
-		got := asFloat64(t, x)
+		got := tensorvals.Float64s(x)
 		if len(got) != 15 {
 			t.Fatalf("%s: %d values, want 15", tc.dt, len(got))
 		}
@@ -56,32 +55,6 @@ func TestHostTensorDTypes(t *testing.T) {
 	if _, err := hostTensor(shapes.Make(dtypes.Int32, 2), poolValues(1, 0)); err == nil {
 		t.Error("int32 tensor filled: want an error")
 	}
-}
-
-func asFloat64(t *testing.T, x *tensors.Tensor) []float64 {
-	t.Helper()
-	var out []float64
-	x.ConstFlatData(func(flat any) {
-		switch f := flat.(type) {
-		case []float32:
-			for _, v := range f {
-				out = append(out, float64(v))
-			}
-		case []float64:
-			out = append(out, f...)
-		case []bfloat16.BFloat16:
-			for _, v := range f {
-				out = append(out, float64(v.Float32()))
-			}
-		case []float16.Float16:
-			for _, v := range f {
-				out = append(out, float64(v.Float32()))
-			}
-		default:
-			t.Fatalf("unexpected %T", flat)
-		}
-	})
-	return out
 }
 
 // Weights follow arch/blocks' initialisers (LayerNorm scale one, biases and
@@ -120,7 +93,7 @@ func TestSetHostWeightsMimicsInitialisers(t *testing.T) {
 			t.Errorf("%s shares its tensor with %s", v.ScopeAndName(), other)
 		}
 		seen[value] = v.ScopeAndName()
-		vals := asFloat64(t, value)
+		vals := tensorvals.Float64s(value)
 		switch v.Name() {
 		case blocks.VarScale:
 			for _, x := range vals {

@@ -20,6 +20,7 @@ import (
 	"github.com/x448/float16"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/internal/tensorvals"
 )
 
 // backend is GoMLX's pure-Go backend: nothing to install, nothing downloaded.
@@ -91,30 +92,7 @@ func toTensor(dt dtypes.DType, vals []float64, dims ...int) *tensors.Tensor {
 	panic(fmt.Sprintf("toTensor: dtype %s", dt))
 }
 
-func toFloat64(t *tensors.Tensor) []float64 {
-	var out []float64
-	t.MustConstFlatData(func(flat any) {
-		switch f := flat.(type) {
-		case []float64:
-			out = slices.Clone(f)
-		case []float32:
-			for _, v := range f {
-				out = append(out, float64(v))
-			}
-		case []bfloat16.BFloat16:
-			for _, v := range f {
-				out = append(out, float64(v.Float32()))
-			}
-		case []float16.Float16:
-			for _, v := range f {
-				out = append(out, float64(v.Float32()))
-			}
-		default:
-			panic(fmt.Sprintf("toFloat64: flat data %T", flat))
-		}
-	})
-	return out
-}
+func toFloat64(t *tensors.Tensor) []float64 { return tensorvals.Float64s(t) }
 
 func normals(rng *rand.Rand, n int, mean, std float64) []float64 {
 	v := make([]float64, n)
