@@ -20,7 +20,7 @@ OUT=${OUT:-gpu-out}
 BIN=${BIN:-dist/nvitprof}
 BUDGET=${BUDGET:-560}
 T="${TMPDIR:-/tmp}/nvitprof-gpu-tables" # outside $OUT: only log.txt and tables.tgz travel back
-mkdir -p "$T"
+mkdir -p "$OUT" "$T"
 export GOMLX_NO_AUTO_INSTALL=1 GOPJRT_CUDA_CHECKS=0
 PY=python3
 for p in python3 /opt/torch/.venv/bin/python3; do

@@ -89,7 +89,7 @@ func StartRunner(ctx context.Context, argv []string, env []string, h costmodel.H
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
-	dieWithParent(cmd)
+	detachRunner(cmd)
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
