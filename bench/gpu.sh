@@ -81,4 +81,11 @@ for run in a b; do
     --out "$T/fidelity-$run.jsonl"
 done
 step fidelity-repeat 30 "$PY" bench/compare.py repeat "$T/fidelity-a.jsonl" "$T/fidelity-b.jsonl"
+
+# If time is left: everything that may cut compilation at once (eight frozen
+# workers, 4 stacked blocks instead of 12, XLA's per-fusion autotuning cache
+# shared by the workers), on another slice of NViT's grid. An XLA that does
+# not know the cache flag aborts: this step alone then fails.
+step throughput-combo 90 env XLA_FLAGS=--xla_gpu_per_fusion_autotune_cache_dir=/tmp/nvitprof-autotune \
+  $N --shard 2/24 --workers 8 --depths 1,3 --out "$T/nvit-combo.jsonl"
 log done
