@@ -159,22 +159,10 @@ func (g *grid) envelope() {
 // are averaged; failing that (no known node on any axis line through it),
 // the mean of all known values. It returns the number of nodes filled.
 func (g *grid) fill(known []bool) int {
-	mean, ok := g.knownMean(known)
-	if !ok {
-		return 0
-	}
-	st := g.strides()
-	idx := make([]int, len(g.axes))
-	filled := 0
-	out := slices.Clone(g.values)
-	for k, ok := range known {
-		if ok {
-			continue
-		}
-		g.unflatten(k, idx)
+	return g.fillWith(known, func(k int, idx, st []int) (float64, bool) {
 		var two, one []float64
 		for d, a := range g.axes {
-			l, r := g.knownNeighbours(known, k, idx, d)
+			l, r := g.knownNeighbours(known, k, idx, st, d)
 			switch {
 			case l >= 0 && r >= 0:
 				vl, vr := g.values[k+(l-idx[d])*st[d]], g.values[k+(r-idx[d])*st[d]]
@@ -188,10 +176,35 @@ func (g *grid) fill(known []bool) int {
 		}
 		switch {
 		case len(two) > 0:
-			out[k] = meanOf(two)
+			return meanOf(two), true
 		case len(one) > 0:
-			out[k] = meanOf(one)
-		default:
+			return meanOf(one), true
+		}
+		return 0, false
+	})
+}
+
+// fillWith gives every node with known[k] false the value estimate returns
+// for it (from the known values only: estimates do not feed each other), or
+// the mean of all known values where estimate has none. It returns the
+// number of nodes filled.
+func (g *grid) fillWith(known []bool, estimate func(k int, idx, st []int) (float64, bool)) int {
+	mean, ok := g.knownMean(known)
+	if !ok {
+		return 0
+	}
+	st := g.strides()
+	idx := make([]int, len(g.axes))
+	out := slices.Clone(g.values)
+	filled := 0
+	for k, ok := range known {
+		if ok {
+			continue
+		}
+		g.unflatten(k, idx)
+		if v, ok := estimate(k, idx, st); ok {
+			out[k] = v
+		} else {
 			out[k] = mean
 		}
 		filled++
@@ -214,18 +227,17 @@ func (g *grid) knownMean(known []bool) (float64, bool) {
 }
 
 // knownNeighbours returns the indices along axis d of the nearest known
-// nodes below and above node k (per-axis indices idx), or −1.
-func (g *grid) knownNeighbours(known []bool, k int, idx []int, d int) (l, r int) {
-	st := g.strides()[d]
+// nodes below and above node k (per-axis indices idx, strides st), or −1.
+func (g *grid) knownNeighbours(known []bool, k int, idx, st []int, d int) (l, r int) {
 	l, r = -1, -1
 	for i := idx[d] - 1; i >= 0; i-- {
-		if known[k+(i-idx[d])*st] {
+		if known[k+(i-idx[d])*st[d]] {
 			l = i
 			break
 		}
 	}
 	for i := idx[d] + 1; i < len(g.axes[d]); i++ {
-		if known[k+(i-idx[d])*st] {
+		if known[k+(i-idx[d])*st[d]] {
 			r = i
 			break
 		}
@@ -246,25 +258,13 @@ const oneSidedWeight = 0.5
 // still dominates. Nodes with no known neighbour on any axis line get the
 // mean of all known values. It returns the number of nodes filled.
 func (g *grid) fillWeighted(known []bool) int {
-	mean, ok := g.knownMean(known)
-	if !ok {
-		return 0
-	}
-	st := g.strides()
-	idx := make([]int, len(g.axes))
-	out := slices.Clone(g.values)
-	filled := 0
-	for k, ok := range known {
-		if ok {
-			continue
-		}
-		g.unflatten(k, idx)
+	return g.fillWith(known, func(k int, idx, st []int) (float64, bool) {
 		var sw, sv float64
 		for d, a := range g.axes {
 			x := a[idx[d]]
 			scale := math.Max(math.Abs(x), 1)
 			at := func(i int) float64 { return g.values[k+(i-idx[d])*st[d]] }
-			switch l, r := g.knownNeighbours(known, k, idx, d); {
+			switch l, r := g.knownNeighbours(known, k, idx, st, d); {
 			case l >= 0 && r >= 0:
 				t := (x - a[l]) / (a[r] - a[l])
 				w := scale / math.Max(x-a[l], a[r]-x)
@@ -276,14 +276,10 @@ func (g *grid) fillWeighted(known []bool) int {
 			}
 		}
 		if sw > 0 {
-			out[k] = sv / sw
-		} else {
-			out[k] = mean
+			return sv / sw, true
 		}
-		filled++
-	}
-	copy(g.values, out)
-	return filled
+		return 0, false
+	})
 }
 
 func meanOf(v []float64) float64 {
