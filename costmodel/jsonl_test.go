@@ -52,6 +52,19 @@ func TestJSONLRoundTrip(t *testing.T) {
 	}
 }
 
+// Floors ride along with a row: the combined passes of a resumed sweep need them.
+func TestJSONLKeepsFloors(t *testing.T) {
+	want := Table{Header: testHeader(), Rows: []Row{{Kind: KindMLP, EMB: 64, MLP: 128, MedianMS: 2.5, Samples: 6,
+		Floors: &Floors{Depths: [2]int{1, 3}, MS: [2]float64{4.25, 9.25}}}}}
+	got, bad, err := Read(bytes.NewReader(encodeTable(t, want)), "t.jsonl")
+	if err != nil || len(bad) != 0 {
+		t.Fatalf("Read: %v, %v", err, bad)
+	}
+	if f := got.Rows[0].Floors; f == nil || *f != *want.Rows[0].Floors {
+		t.Errorf("floors after a round trip: %+v, want %+v", f, want.Rows[0].Floors)
+	}
+}
+
 // A sweep killed mid-write leaves a last line without its end: every
 // complete row reads, plus one syntax error naming the cut line.
 func TestReadCutLastLine(t *testing.T) {

@@ -46,6 +46,31 @@ type Row struct {
 	MACs     int64   `json:"macs"`            // multiply-accumulates of one execution (whole batch)
 	Bytes    int64   `json:"bytes"`           // weight bytes + activation bytes of one execution (0: unknown dtype)
 	Note     string  `json:"note,omitempty"`  // free-form remark about this row
+	// Floors, under the min estimator, are the fastest execution of each
+	// stack depth, so that passes at different times can be combined depth
+	// by depth (nil: not recorded, e.g. imported or median rows).
+	Floors *Floors `json:"floors,omitempty"`
+}
+
+// Floors are the fastest executions of a differential measurement's two
+// stack depths: the row's latency is (MS[1] − MS[0]) / (Depths[1] − Depths[0]).
+type Floors struct {
+	Depths [2]int     `json:"depths"`
+	MS     [2]float64 `json:"ms"`
+}
+
+// Validate reports depths that are not increasing or times that are not
+// non-negative numbers.
+func (f Floors) Validate() error {
+	if f.Depths[0] < 0 || f.Depths[1] <= f.Depths[0] {
+		return fmt.Errorf("floors: depths must satisfy 0 <= low < high, got %v", f.Depths)
+	}
+	for _, ms := range f.MS {
+		if !finite(ms) || ms < 0 {
+			return fmt.Errorf("floors: times must be non-negative numbers, got %v", f.MS)
+		}
+	}
+	return nil
 }
 
 // Block returns the row's block dimensions (heads, qk, v, mlp).
@@ -93,6 +118,8 @@ func (r Row) Validate() error {
 		return fmt.Errorf("macs must not be negative, got %d", r.MACs)
 	case r.Bytes < 0:
 		return fmt.Errorf("bytes must not be negative, got %d", r.Bytes)
+	case r.Floors != nil:
+		return r.Floors.Validate()
 	}
 	return nil
 }

@@ -41,6 +41,8 @@ func TestRowValidate(t *testing.T) {
 		{"model emb mismatch", Row{Kind: KindModel, EMB: 4, Dim: &arch.Dim{EMB: 8, Head: []int{1}, QK: []int{1}, V: []int{1}, MLP: []int{1}}}, "emb 4 differs from dim.EMB 8"},
 		{"model ragged dim", Row{Kind: KindModel, EMB: 8, Dim: &arch.Dim{EMB: 8, Head: []int{1}, QK: []int{1, 2}, V: []int{1}, MLP: []int{1}}}, "per-block lists differ in length"},
 		{"model no blocks", Row{Kind: KindModel, EMB: 8, Dim: &arch.Dim{EMB: 8}}, "model row: dim has no blocks"},
+		{"floors not increasing", Row{Kind: KindMLP, EMB: 8, MLP: 8, Floors: &Floors{Depths: [2]int{3, 3}, MS: [2]float64{1, 2}}}, "floors: depths must satisfy 0 <= low < high"},
+		{"floors NaN", Row{Kind: KindMLP, EMB: 8, MLP: 8, Floors: &Floors{Depths: [2]int{1, 3}, MS: [2]float64{1, math.NaN()}}}, "floors: times must be non-negative numbers"},
 		{"model bad block", Row{Kind: KindModel, EMB: 8, Dim: &arch.Dim{EMB: 8, Head: []int{2}, QK: []int{0}, V: []int{1}, MLP: []int{1}}}, "model row: block 0: QK per head must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -248,6 +248,9 @@ func (p *gomlxPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	}
 	row := p.row
 	row.MedianMS, row.SpreadMS, row.Samples, row.Noisy = t.Estimate, t.Spread(), t.N, t.Noisy
+	if p.m.timing.Estimator == costmodel.EstimatorMin {
+		row.Floors = &costmodel.Floors{Depths: p.depths, MS: t.Floors}
+	}
 	if row.MedianMS < 0 {
 		// Differences of noisy timings of a tiny unit can dip below zero.
 		row.Note = fmt.Sprintf("differential estimate %.4g ms clipped to 0", row.MedianMS)

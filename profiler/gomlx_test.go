@@ -3,6 +3,7 @@ package profiler
 import (
 	"bytes"
 	"context"
+	"math"
 	"testing"
 
 	"github.com/nvitprof/nvitprof/costmodel"
@@ -23,6 +24,7 @@ func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
 	}
 	defer dev.Close()
 	h := cpuHeader()
+	h.Method.Estimator = costmodel.EstimatorMin // as CPU presets: rows carry their floors
 	m, err := NewGoMLXMeasurer(dev, h)
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +53,14 @@ func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
 		want, _ := h.WithCounts(r)
 		if r.Samples != 3 || r.MACs != want.MACs || r.MACs <= 0 {
 			t.Errorf("%s: samples %d, MACs %d (want 3 samples, %d MACs)", r.Key(), r.Samples, r.MACs, want.MACs)
+		}
+		depths := [2]int{1, 2}
+		if r.Kind == costmodel.KindRest {
+			depths = ModelDepths
+		}
+		if f := r.Floors; f == nil || f.Depths != depths || f.MS[0] <= 0 ||
+			math.Abs(max(0, (f.MS[1]-f.MS[0])/float64(depths[1]-depths[0]))-r.MedianMS) > 1e-9 {
+			t.Errorf("%s: floors %+v do not give its %g ms at depths %v", r.Key(), f, r.MedianMS, depths)
 		}
 	}
 	for _, k := range []costmodel.Kind{costmodel.KindAttn, costmodel.KindMLP, costmodel.KindRest, costmodel.KindBlock} {

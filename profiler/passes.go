@@ -1,6 +1,7 @@
 package profiler
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -11,34 +12,84 @@ import (
 	"github.com/nvitprof/nvitprof/costmodel"
 )
 
-// CombinePasses is the row a multi-pass sweep keeps for one configuration:
-// of last and the same configuration's rows from earlier passes, the one
-// with the lowest latency (its spread and noise flag come with it), with
-// the samples of every pass, and a note listing each pass's latency. A
-// slow spell of a shared machine lasts longer than one configuration takes
-// to measure, so only a pass at another time can see past it.
+// CombinePasses is the row a multi-pass sweep keeps for one configuration,
+// from last and the same configuration's rows from earlier passes. A slow
+// spell of a shared machine lasts longer than one configuration takes to
+// measure, so only a pass at another time can see past it.
+//
+// When every pass recorded its depths' floors (the min estimator), the
+// floors are combined depth by depth: (fastest high − fastest low) / span,
+// the same estimate one long pass would give. Keeping the fastest pass's
+// difference instead would favour a pass whose shallow stack was slowed, and
+// a tiny unit's difference clipped to 0 would always win. Rows without
+// floors keep the fastest positive latency. The spread is that of the pass
+// that ran fastest at the high depth (or was fastest); the combined row is
+// noisy when every pass was or when its floors' difference is negative.
+// Samples add up, and a note lists each pass's latency.
 func CombinePasses(last costmodel.Row, earlier []costmodel.Row) costmodel.Row {
 	if len(earlier) == 0 {
 		return last
 	}
-	best := last
-	samples := last.Samples
-	var each []string
-	for _, r := range earlier {
+	all := append(slices.Clone(earlier), last)
+	best := fastestPass(all)
+	samples := 0
+	each := make([]string, len(all))
+	for i, r := range all {
 		samples += r.Samples
-		each = append(each, fmt.Sprintf("%.4g", r.MedianMS))
-		if r.MedianMS < best.MedianMS {
-			best.MedianMS, best.SpreadMS, best.Noisy = r.MedianMS, r.SpreadMS, r.Noisy
-		}
+		each[i] = fmt.Sprintf("%.4g", r.MedianMS)
 	}
-	each = append(each, fmt.Sprintf("%.4g", last.MedianMS))
-	best.Samples = samples
-	note := fmt.Sprintf("fastest of %d passes (%s ms)", len(each), strings.Join(each, ", "))
-	if last.Note != "" {
+	out := last
+	out.MedianMS, out.SpreadMS, out.Samples = best.MedianMS, best.SpreadMS, samples
+	out.Noisy = !slices.ContainsFunc(all, func(r costmodel.Row) bool { return !r.Noisy })
+	note := fmt.Sprintf("fastest of %d passes (%s ms)", len(all), strings.Join(each, ", "))
+	if f, ok := combinedFloors(all); ok {
+		out.Floors = &f
+		est := (f.MS[1] - f.MS[0]) / float64(f.Depths[1]-f.Depths[0])
+		note = fmt.Sprintf("floors of %d passes (each: %s ms)", len(all), strings.Join(each, ", "))
+		if est < 0 {
+			est, out.Noisy = 0, true
+			note += fmt.Sprintf("; estimate %.4g ms clipped to 0", (f.MS[1]-f.MS[0])/float64(f.Depths[1]-f.Depths[0]))
+		}
+		out.MedianMS = est
+	}
+	if last.Note != "" && !strings.Contains(last.Note, "clipped to 0") {
 		note = last.Note + "; " + note
 	}
-	best.Note = note
+	out.Note = note
+	return out
+}
+
+// fastestPass is the row with the fastest high-depth floor when every row
+// has floors, else the one with the lowest positive latency (a zero, a
+// clipped difference, only when all are zero).
+func fastestPass(rows []costmodel.Row) costmodel.Row {
+	if _, ok := combinedFloors(rows); ok {
+		return slices.MinFunc(rows, func(a, b costmodel.Row) int { return cmp.Compare(a.Floors.MS[1], b.Floors.MS[1]) })
+	}
+	best := rows[0]
+	for _, r := range rows[1:] {
+		if best.MedianMS <= 0 || (r.MedianMS > 0 && r.MedianMS < best.MedianMS) {
+			best = r
+		}
+	}
 	return best
+}
+
+// combinedFloors is the fastest floor of each depth over rows, if every row
+// has floors at the same depths.
+func combinedFloors(rows []costmodel.Row) (costmodel.Floors, bool) {
+	var f costmodel.Floors
+	for i, r := range rows {
+		if r.Floors == nil || (i > 0 && r.Floors.Depths != f.Depths) {
+			return costmodel.Floors{}, false
+		}
+		if i == 0 {
+			f = *r.Floors
+			continue
+		}
+		f.MS[0], f.MS[1] = min(f.MS[0], r.Floors.MS[0]), min(f.MS[1], r.Floors.MS[1])
+	}
+	return f, true
 }
 
 // PassSpread gathers, during the last pass of a multi-pass sweep, how far

@@ -14,14 +14,52 @@ func TestCombinePassesKeepsTheFastest(t *testing.T) {
 		return costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 128, MedianMS: ms, SpreadMS: spread, Samples: 3, Noisy: noisy}
 	}
 	got := CombinePasses(row(13, 0.5, false), []costmodel.Row{row(9.5, 0.2, true), row(11, 0.1, false)})
-	if got.MedianMS != 9.5 || got.SpreadMS != 0.2 || !got.Noisy || got.Samples != 9 {
-		t.Errorf("combined %+v; want 9.5 ms with its spread 0.2 and noisy flag, 9 samples", got)
+	if got.MedianMS != 9.5 || got.SpreadMS != 0.2 || got.Noisy || got.Samples != 9 {
+		t.Errorf("combined %+v; want 9.5 ms with its spread 0.2, 9 samples, not noisy (two passes were not)", got)
+	}
+	if got := CombinePasses(row(13, 0.5, true), []costmodel.Row{row(9.5, 0.2, true)}); !got.Noisy {
+		t.Errorf("every pass noisy, combined not: %+v", got)
 	}
 	if want := "fastest of 3 passes (9.5, 11, 13 ms)"; got.Note != want {
 		t.Errorf("note %q, want %q", got.Note, want)
 	}
 	if got := CombinePasses(row(7, 0.1, false), nil); got.MedianMS != 7 || got.Note != "" || got.Samples != 3 {
 		t.Errorf("one pass changed the row: %+v", got)
+	}
+}
+
+func TestCombinePassesCombinesFloorsDepthByDepth(t *testing.T) {
+	row := func(low, high, spread float64, noisy bool) costmodel.Row {
+		est := (high - low) / 2
+		r := costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 128, MedianMS: max(est, 0), SpreadMS: spread, Samples: 3,
+			Noisy: noisy || est < 0, Floors: &costmodel.Floors{Depths: [2]int{1, 3}, MS: [2]float64{low, high}}}
+		return r
+	}
+	// Pass 2's shallow stack ran in a slow spell: its own difference (8.5 ms)
+	// is too low. Depth by depth the floors are 10 and 30 ms: (30 − 10) / 2.
+	got := CombinePasses(row(14, 31, 0.3, false), []costmodel.Row{row(10, 30, 0.2, false), row(11, 33, 0.1, true)})
+	if got.MedianMS != 10 || got.SpreadMS != 0.2 || got.Noisy || got.Samples != 9 {
+		t.Errorf("combined %+v; want 10 ms with the spread of the pass with the fastest deep stack, not noisy", got)
+	}
+	if got.Floors == nil || got.Floors.MS != [2]float64{10, 30} {
+		t.Errorf("combined floors %+v, want 10 and 30 ms", got.Floors)
+	}
+	if want := "floors of 3 passes (each: 10, 11, 8.5 ms)"; got.Note != want {
+		t.Errorf("note %q, want %q", got.Note, want)
+	}
+	// A tiny unit: pass 1's difference was clipped to 0; the floors give
+	// (1.08 − 1.0) / 2, not the 0 that the fastest pass would.
+	got = CombinePasses(row(1.0, 1.3, 0.01, false), []costmodel.Row{row(1.1, 1.08, 0.01, false)})
+	if math.Abs(got.MedianMS-0.04) > 1e-12 || got.Noisy {
+		t.Errorf("tiny unit: %+v, want 0.04 ms, not noisy", got)
+	}
+	// Without floors in every pass, the fastest positive latency is kept.
+	noFloors := row(10, 30, 0.2, false)
+	noFloors.Floors = nil
+	clipped := row(1.1, 1.08, 0.01, false)
+	clipped.Floors = nil
+	if got := CombinePasses(noFloors, []costmodel.Row{row(12, 30, 0.1, false), clipped}); got.MedianMS != 9 || got.Floors != nil || got.Noisy {
+		t.Errorf("mixed passes: %+v, want the fastest positive latency, 9 ms, and no floors", got)
 	}
 }
 

@@ -66,7 +66,10 @@ type Timing struct {
 	// Gap is, under the min estimator, the distance from each depth's
 	// fastest sample to its second fastest, summed and divided like the
 	// estimate: an unconfirmed floor shows as a large gap.
-	Gap     float64
+	Gap float64
+	// Floors are, under the min estimator, the fastest execution of the
+	// low and the high stack depth, ms (the low one is 0 for direct timing).
+	Floors  [2]float64
 	Summary         // per unit (per block, per model) samples, ms
 	Noisy   bool    // still above the noise threshold after the retries
 	Tries   int     // measurement rounds taken (1 + retries used)
@@ -177,6 +180,7 @@ func timeRounds(ctx context.Context, opts TimingOptions, span float64, round fun
 			lowMin, lowGap := floor(pooled.low)
 			highMin, highGap := floor(pooled.high)
 			t.Estimate, t.Gap = (highMin-lowMin)/span, (lowGap+highGap)/span
+			t.Floors = [2]float64{lowMin, highMin}
 			// One execution per depth cannot confirm a floor.
 			t.Noisy = len(pooled.high) < 2 || relative(t.Gap, t.Estimate) > opts.NoiseThreshold
 			best = t

@@ -108,6 +108,9 @@ func TestMinEstimatorTakesTheFloorOfEachDepth(t *testing.T) {
 	if math.Abs(tm.Estimate-10) > 1e-9 || math.Abs(tm.Gap-0.15) > 1e-9 || tm.Noisy || tm.Tries != 1 {
 		t.Errorf("estimate %v ms, gap %v, noisy %v after %d tries; want 10, 0.15, quiet after 1", tm.Estimate, tm.Gap, tm.Noisy, tm.Tries)
 	}
+	if math.Abs(tm.Floors[0]-10) > 1e-9 || math.Abs(tm.Floors[1]-30) > 1e-9 {
+		t.Errorf("floors %v ms, want 10 and 30", tm.Floors)
+	}
 	// The pair differences' median is what the median estimator would say.
 	opts.Estimator = "median"
 	c2 := &fakeClock{}
