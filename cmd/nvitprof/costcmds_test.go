@@ -93,6 +93,30 @@ func TestExportLUTRoundTrip(t *testing.T) {
 	}
 }
 
+// A decomposed table's grid is its attention × MLP rows; the validation
+// block beside them (V 32 only) must not shrink the exported LUT to V 32.
+// Where it was measured, the block gives the entry (11.2 ms, not 3.5 + 7.5).
+func TestExportDecomposedTableIgnoresValidationBlocks(t *testing.T) {
+	table := writeFile(t, "t.csv", "kind,emb,heads,qk,v,mlp,median_ms\n"+
+		"attn,768,12,64,32,0,3.5\nattn,768,12,64,64,0,4\nmlp,768,0,0,0,3072,7.5\nblock,768,12,64,32,3072,11.2\n")
+	var lut map[string]map[string]map[string]map[string]float64
+	if err := json.Unmarshal([]byte(run1(t, "export", "--table", table, "--format", "nvit-lut", "--out", "-")), &lut); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]float64{"V_32": {"MLP_1": 0.0035, "MLP_3072": 0.0112}, "V_64": {"MLP_1": 0.004, "MLP_3072": 0.0115}}
+	got := lut["EMB_768"]["QK_12_64"]
+	for v, mlps := range want {
+		for m, sec := range mlps {
+			if math.Abs(got[v][m]-sec) > 1e-12 {
+				t.Errorf("%s %s = %v s, want %v", v, m, got[v][m], sec)
+			}
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("LUT has V keys %v, want V_32 and V_64", got)
+	}
+}
+
 func TestEvalCommand(t *testing.T) {
 	if _, err := os.Stat(nvitV100); err != nil {
 		t.Skipf("NViT's table is not here (%s): the project's workspace has it, a clone does not", nvitV100)

@@ -15,7 +15,7 @@ func exportCmd() *cli.Command {
 		Name:  "export",
 		Usage: "convert a latency table to NViT's latency_head.json or CSV",
 		Description: "nvit-lut writes NVlabs/NViT's exact schema (seconds per block, MLP_1 for no MLP) over the\n" +
-			"table's own grid: its block rows, or attention + MLP rows added; it refuses when the table does\n" +
+			"table's own grid: attention + MLP rows added, or its block rows if it has no attention rows; it refuses when the table does\n" +
 			"not cover every grid point. Example: nvitprof export --table h100.jsonl --format nvit-lut --out latency_head.json",
 		Flags: append(tableFlags(),
 			&cli.StringFlag{Name: "format", Usage: "output `FORMAT`: nvit-lut or csv"},
@@ -59,8 +59,9 @@ func exportCmd() *cli.Command {
 	}
 }
 
-// tableGrid is the grid of a table's block rows, or of its attn rows × its
-// mlp rows' widths plus "no MLP" when it has no block rows.
+// tableGrid is the grid a table measured: its attn rows × its mlp rows'
+// widths plus "no MLP" when it was measured decomposed, else its block rows.
+// A decomposed table's few validation blocks are not its grid.
 func tableGrid(t costmodel.Table) costmodel.LUTGrid {
 	var g costmodel.LUTGrid
 	add := func(axis *[]int, v int) {
@@ -68,22 +69,22 @@ func tableGrid(t costmodel.Table) costmodel.LUTGrid {
 			*axis = append(*axis, v)
 		}
 	}
-	hasBlock := slices.ContainsFunc(t.Rows, func(r costmodel.Row) bool { return r.Kind == costmodel.KindBlock })
+	decomposed := slices.ContainsFunc(t.Rows, func(r costmodel.Row) bool { return r.Kind == costmodel.KindAttn })
 	for _, r := range t.Rows {
 		switch {
-		case hasBlock && r.Kind == costmodel.KindBlock, !hasBlock && r.Kind == costmodel.KindAttn:
+		case decomposed && r.Kind == costmodel.KindAttn, !decomposed && r.Kind == costmodel.KindBlock:
 			add(&g.EMB, r.EMB)
 			add(&g.Heads, r.Heads)
 			add(&g.QK, r.QK)
 			add(&g.V, r.V)
-			if hasBlock {
+			if !decomposed {
 				add(&g.MLP, r.MLP)
 			}
-		case !hasBlock && r.Kind == costmodel.KindMLP:
+		case decomposed && r.Kind == costmodel.KindMLP:
 			add(&g.MLP, r.MLP)
 		}
 	}
-	if !hasBlock {
+	if decomposed {
 		g.MLP = append([]int{0}, g.MLP...)
 	}
 	for _, a := range []*[]int{&g.EMB, &g.Heads, &g.QK, &g.V, &g.MLP} {
