@@ -114,17 +114,32 @@ func (g Grid) Configs() []costmodel.Row {
 	return rows
 }
 
-// validationBlocks picks g.Validation full blocks spread over the grid by a
-// fixed low-discrepancy walk, so a resumed sweep picks the same ones.
+// validationBlocks picks g.Validation full blocks spread over the grid: the
+// i-th takes each axis at the i-th point of a Halton sequence, one prime
+// base per axis (the smallest for MLP, the longest axis, whose early points
+// then spread widest), so every axis's values are visited evenly and independently
+// of the other axes' (a shared stride would lock axes whose lengths share a
+// factor onto a few values), and a resumed sweep picks the same blocks.
 func (g Grid) validationBlocks() []costmodel.Row {
 	var rows []costmodel.Row
-	pick := func(vs []int, i, stride int) int { return vs[(i*stride)%len(vs)] }
+	pick := func(vs []int, i, base int) int { return vs[int(radicalInverse(i+1, base)*float64(len(vs)))] }
 	for i := range g.Validation {
 		rows = append(rows, costmodel.Row{Kind: costmodel.KindBlock,
-			EMB: pick(g.EMB, i, 1), Heads: pick(g.Heads, i, 2), QK: pick(g.QK, i, 3),
-			V: pick(g.V, i, 5), MLP: pick(g.MLP, i, 7)})
+			EMB: pick(g.EMB, i, 11), Heads: pick(g.Heads, i, 7), QK: pick(g.QK, i, 5),
+			V: pick(g.V, i, 3), MLP: pick(g.MLP, i, 2)})
 	}
 	return rows
+}
+
+// radicalInverse mirrors i's base-b digits about the radix point
+// (0.d₁d₂d₃… for i = …d₃d₂d₁), a number in [0, 1): van der Corput's sequence.
+func radicalInverse(i, b int) float64 {
+	r, f := 0.0, 1.0
+	for ; i > 0; i /= b {
+		f /= float64(b)
+		r += f * float64(i%b)
+	}
+	return r
 }
 
 // ParseInts reads a dimension list: comma-separated values and ranges

@@ -1,6 +1,9 @@
 package profiler
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 // The nvit preset is NViT's latency-table grid measured decomposed:
 // 3 EMB × 5 heads × 5 QK × 5 V attention rows, 3 × 24 MLP rows, 3 rest rows.
@@ -72,5 +75,43 @@ func TestParseInts(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+func TestRadicalInverse(t *testing.T) {
+	for _, tc := range []struct {
+		i, b int
+		want float64
+	}{{1, 2, 0.5}, {2, 2, 0.25}, {3, 2, 0.75}, {6, 2, 0.375}, {1, 3, 1.0 / 3}, {3, 3, 1.0 / 9}, {5, 3, 2.0/3 + 1.0/9}, {7, 7, 1.0 / 49}} {
+		if got := radicalInverse(tc.i, tc.b); math.Abs(got-tc.want) > 1e-15 {
+			t.Errorf("radicalInverse(%d, %d) = %v, want %v", tc.i, tc.b, got, tc.want)
+		}
+	}
+}
+
+// The validation blocks must check additivity across the grid, not along a
+// few of its values: on NViT's grid every EMB, head count, QK and V width
+// appears among the 20, and the MLP widths spread over their range.
+func TestValidationBlocksVisitEveryAxisValue(t *testing.T) {
+	p, err := LookupSweepPreset("nvit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := p.Grid
+	seen := map[string]map[int]bool{"emb": {}, "heads": {}, "qk": {}, "v": {}, "mlp": {}}
+	keys := map[string]bool{}
+	for _, r := range g.validationBlocks() {
+		seen["emb"][r.EMB], seen["heads"][r.Heads], seen["qk"][r.QK], seen["v"][r.V], seen["mlp"][r.MLP] = true, true, true, true, true
+		keys[r.Key()] = true
+	}
+	for axis, values := range map[string][]int{"emb": g.EMB, "heads": g.Heads, "qk": g.QK, "v": g.V} {
+		for _, v := range values {
+			if !seen[axis][v] {
+				t.Errorf("%s = %d in no validation block (seen %v)", axis, v, seen[axis])
+			}
+		}
+	}
+	if len(seen["mlp"]) < g.Validation*3/4 || len(keys) != g.Validation {
+		t.Errorf("%d distinct MLP widths and %d distinct blocks among %d, want at least %d and all", len(seen["mlp"]), len(keys), g.Validation, g.Validation*3/4)
 	}
 }
