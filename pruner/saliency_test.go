@@ -266,9 +266,9 @@ func TestSaliencyRanksLikeRemoval(t *testing.T) {
 	}
 }
 
-// TestSaliencyEMA: the smoothing is I ← a·I + (1−a)·I_batch, and with
+// TestSaliencyEMA: the smoothing step is I ← a·I + (1−a)·I_batch, and with
 // batches that hold every image (so every batch's saliency is the same) the
-// average is that value.
+// bias-corrected average is that value.
 func TestSaliencyEMA(t *testing.T) {
 	p := &PerUnit{EMB: []float64{1, 2}, Heads: [][]float64{{4}}, QK: [][]float64{{}}, V: [][]float64{{}}, MLP: [][]float64{{8}}}
 	q := &PerUnit{EMB: []float64{3, 0}, Heads: [][]float64{{0}}, QK: [][]float64{{}}, V: [][]float64{{}}, MLP: [][]float64{{10}}}
@@ -291,4 +291,49 @@ func TestSaliencyEMA(t *testing.T) {
 			t.Errorf("EMB %d: %g over three full batches, %g over one", i, v, one.EMB[i])
 		}
 	}
+}
+
+// TestSaliencyEMABiasCorrected: over three batches with a = 0.5 the
+// bias-corrected EMA weighs them (1−a)·a^(3−k)/(1−a³): 1/7, 2/7 and 4/7 (a
+// first-batch seed would give 1/4, 1/4, 1/2). Each batch's own saliency is
+// that of a one-batch run on just its images, in the order Saliency draws
+// them.
+func TestSaliencyEMABiasCorrected(t *testing.T) {
+	w := randomWeights(t, blobSpec, 4)
+	data := synthetic(48, 6)
+	const size, seed = 16, 4
+	order := NewBatches(data, size, seed)
+	var per []*PerUnit
+	for range 3 {
+		p, err := Saliency(context.Background(), backend, w, data.Subset(order.Next()), SaliencyOptions{Batches: 1, BatchSize: size})
+		if err != nil {
+			t.Fatal(err)
+		}
+		per = append(per, p)
+	}
+	got, err := Saliency(context.Background(), backend, w, data, SaliencyOptions{Batches: 3, BatchSize: size, EMA: 0.5, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := []float64{1.0 / 7, 2.0 / 7, 4.0 / 7}
+	var batchVals [][][]float64 // [batch][slice of units]
+	for _, p := range per {
+		var vs [][]float64
+		p.each(func(_ costmodel.Dimension, _ int, v []float64) { vs = append(vs, v) })
+		batchVals = append(batchVals, vs)
+	}
+	j := 0
+	got.each(func(d costmodel.Dimension, b int, v []float64) {
+		for i, g := range v {
+			var want float64
+			for k, wk := range weights {
+				want += wk * batchVals[k][j][i]
+			}
+			if math.Abs(g-want) > 2e-3*want+1e-12 { // float32 sums in another image order
+				t.Errorf("%s[b%d] unit %d: saliency %.6g, want %.6g (batches %.6g, %.6g, %.6g)",
+					d, b, i, g, want, batchVals[0][j][i], batchVals[1][j][i], batchVals[2][j][i])
+			}
+		}
+		j++
+	})
 }

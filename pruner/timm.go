@@ -212,28 +212,65 @@ func SaveTimm(path string, w *Weights) error {
 
 // LoadTimm reads a timm-named safetensors file for spec. A nil spec takes
 // the architecture recorded in the file's metadata (files nvitprof wrote).
+// A file that records an architecture other than spec is refused: the
+// tensor shapes cannot tell 6 heads of 64 from 12 heads of 32, so such a
+// file would load with its heads split wrongly.
 func LoadTimm(path string, spec *arch.Spec) (*Weights, error) {
 	f, err := ReadSafetensors(path)
 	if err != nil {
 		return nil, err
 	}
+	a, recorded := f.Metadata[MetadataArch]
 	var s arch.Spec
-	if spec != nil {
-		s = *spec
-	} else {
-		a, ok := f.Metadata[MetadataArch]
-		if !ok {
-			return nil, fmt.Errorf("%s: the file does not record its architecture: give one (--arch)", path)
-		}
+	if recorded {
 		if s, err = arch.ParseFile([]byte(a)); err != nil {
 			return nil, fmt.Errorf("%s: recorded architecture: %w", path, err)
 		}
+	}
+	switch {
+	case spec == nil && !recorded:
+		return nil, fmt.Errorf("%s: the file does not record its architecture: give one (--arch)", path)
+	case spec != nil && recorded && !sameArch(s, *spec):
+		return nil, fmt.Errorf("%s: %w: the file records the architecture %s, not the given %s",
+			path, errMismatch, archLabel(s), archLabel(*spec))
+	case spec != nil:
+		s = *spec
 	}
 	w, err := FromTimm(f.Tensors, s)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return w, nil
+}
+
+// sameArch reports whether a and b describe the same network, whatever
+// their names: the same geometry and the same dimensions in every block (QK
+// and V of a block without heads do not count).
+func sameArch(a, b arch.Spec) bool {
+	if a.Image != b.Image || a.Patch != b.Patch || a.Channels != b.Channels || a.Classes != b.Classes ||
+		a.ExtraTokens != b.ExtraTokens || a.EMB != b.EMB || len(a.Blocks) != len(b.Blocks) {
+		return false
+	}
+	for i, x := range a.Blocks {
+		y := b.Blocks[i]
+		if x.Heads == 0 {
+			x.QK, x.V = 0, 0
+		}
+		if y.Heads == 0 {
+			y.QK, y.V = 0, 0
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// archLabel is specLabel with the input geometry, for messages comparing two
+// architectures.
+func archLabel(s arch.Spec) string {
+	return fmt.Sprintf("(%s; image %d, patch %d, %d channels, %d classes, %d extra tokens)",
+		specLabel(s), s.Image, s.Patch, s.Channels, s.Classes, s.ExtraTokens)
 }
 
 // transpose2 returns the transpose of the row-major [rows, cols] matrix x.

@@ -2,6 +2,7 @@ package pruner
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/nvitprof/nvitprof/arch"
@@ -276,7 +277,9 @@ func (k Keep) Spec(s arch.Spec) (arch.Spec, error) {
 }
 
 // Prune returns the physically smaller weights that keep k's units of w:
-// every variable sliced along each axis to the kept units of its role.
+// every variable sliced along each axis to the kept units of its role, and
+// the queries of a block whose QK width shrinks rescaled so that its
+// attention logits stay those of the kept dimensions (keepAttentionScale).
 func Prune(w *Weights, k Keep) (*Weights, error) {
 	if err := w.Validate(); err != nil {
 		return nil, err
@@ -303,7 +306,31 @@ func Prune(w *Weights, k Keep) (*Weights, error) {
 		}
 		out.Values[p] = gather(w.Values[p], old[p], sel)
 	}
+	keepAttentionScale(out, w.Spec)
 	return out, nil
+}
+
+// keepAttentionScale scales the queries of every block whose QK width
+// changed from old's by √(new/old). Attention divides the logits by √QK at
+// the model's own width (blocks.Attention), so without this, pruning QK
+// dimensions would multiply every logit by √(old/new) even when the removed
+// dimensions contributed nothing; scaling q (weights and biases, per head
+// alike since the width is the block's) keeps q·k/√QK as it was.
+func keepAttentionScale(w *Weights, old arch.Spec) {
+	for i, b := range w.Spec.Blocks {
+		ob := old.Blocks[i]
+		if b.Heads == 0 || b.QK == ob.QK {
+			continue
+		}
+		f := math.Sqrt(float64(b.QK) / float64(ob.QK))
+		pre := blocks.BlockScope(i) + "/" + blocks.ScopeAttn + "/" + blocks.ScopeQ + "/"
+		for _, name := range []string{blocks.VarWeights, blocks.VarBiases} {
+			v := w.Values[pre+name]
+			for j := range v {
+				v[j] = float32(float64(v[j]) * f)
+			}
+		}
+	}
 }
 
 // gather selects the given indices along every axis of the row-major array x.

@@ -230,6 +230,48 @@ func TestTimmMismatch(t *testing.T) {
 	}
 }
 
+// TestLoadTimmChecksRecordedArch: 2 heads of 4 and 4 heads of 2 have the
+// same tensor shapes, so only the architecture recorded in the file tells
+// them apart; a given spec that disagrees with it is refused, one that
+// agrees (under another name) or a file recording none loads.
+func TestLoadTimmChecksRecordedArch(t *testing.T) {
+	s := arch.Spec{Name: "wide-heads", Image: 8, Patch: 4, Channels: 1, Classes: 3, ExtraTokens: 1, EMB: 8,
+		Blocks: []arch.Block{{Heads: 2, QK: 4, V: 4, MLP: 8}}}
+	split := s.Clone()
+	split.Name, split.Blocks[0] = "narrow-heads", arch.Block{Heads: 4, QK: 2, V: 2, MLP: 8}
+	renamed := s.Clone()
+	renamed.Name = "preset"
+	w := randomWeights(t, s, 5)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.safetensors")
+	if err := SaveTimm(path, w); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadTimm(path, &split)
+	if err == nil || !errors.Is(err, errMismatch) {
+		t.Fatalf("4 heads of 2 loaded from a file of 2 heads of 4: %v", err)
+	}
+	for _, want := range []string{"heads [2]", "QK [4]", "heads [4]", "QK [2]"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if _, err := LoadTimm(path, &renamed); err != nil {
+		t.Errorf("same architecture under another name: %v", err)
+	}
+	ts, err := ToTimm(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := filepath.Join(dir, "bare.safetensors")
+	if err := SaveSafetensors(bare, &TensorFile{Tensors: ts}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadTimm(bare, &split); err != nil {
+		t.Errorf("a file without a recorded architecture is read as the given one: %v", err)
+	}
+}
+
 func TestSafetensorsDTypes(t *testing.T) {
 	// A file with F16, BF16 and F64 tensors written by hand.
 	header := `{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[4,6]},"c":{"dtype":"F64","shape":[1],"data_offsets":[6,14]}}`
@@ -362,6 +404,47 @@ func TestPruneSlices(t *testing.T) {
 	}
 	if _, err := LoadTimm(path, &s); err == nil {
 		t.Error("pruned weights loaded into the dense spec")
+	}
+}
+
+// TestPruneKeepsAttentionScale: a QK dimension whose q and k weights and
+// biases are zero adds nothing to any attention logit, so removing it must
+// leave the logits as they were, although the model now divides by √QK at
+// the smaller width.
+func TestPruneKeepsAttentionScale(t *testing.T) {
+	s := tinySpecs()[0]
+	w := randomWeights(t, s, 12)
+	drop := map[int]int{0: 1, 2: 0} // block → the QK dimension zeroed and removed
+	k := KeepAll(s)
+	for b, d := range drop {
+		h, qk := s.Blocks[b].Heads, s.Blocks[b].QK
+		for _, proj := range []string{"q", "k"} {
+			pre := blocks.BlockScope(b) + "/attn/" + proj + "/"
+			wts, bias := w.Values[pre+"weights"], w.Values[pre+"biases"] // [emb, h, qk], [h, qk]
+			for e := range s.EMB {
+				for i := range h {
+					wts[(e*h+i)*qk+d] = 0
+				}
+			}
+			for i := range h {
+				bias[i*qk+d] = 0
+			}
+		}
+		k.QK[b] = removeFrom(k.QK[b], []int{d})
+	}
+	small, err := Prune(w, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := small.Spec.Blocks; b[0].QK != 2 || b[2].QK != 1 {
+		t.Fatalf("pruned spec %s", formatDim(small.Spec))
+	}
+	x := randomImages(s, 2, 13)
+	a, want := logits(t, small, x), logits(t, w, x)
+	for i := range a {
+		if math.Abs(float64(a[i]-want[i])) > 1e-5*(1+math.Abs(float64(want[i]))) {
+			t.Fatalf("logits after removing dead QK dimensions %v, before %v", a, want)
+		}
 	}
 }
 
