@@ -1,12 +1,13 @@
 package pruner
 
 import (
-	"bufio"
+	"bytes"
 	stdctx "context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -110,7 +111,8 @@ type runConfig struct {
 // data (saliency and fine-tuning), writing into dir after every completed
 // step: the step's weights (step_NNN.safetensors, timm naming), a line of
 // log.jsonl, and at the end pruned.safetensors and pruned.json. With resume
-// it continues the run in dir from its last completed step. Cancelling ctx
+// it continues the run in dir from its last completed step, refusing one
+// that used another configuration or cost model (run.json). Cancelling ctx
 // stops between (or inside) steps with every completed step on disk.
 func Run(ctx stdctx.Context, backend backends.Backend, dense *Weights, model costmodel.Predictor, train *Dataset, opt Options, dir string, resume bool) (*Result, error) {
 	start := time.Now()
@@ -337,35 +339,89 @@ func checkReachable(model costmodel.Predictor, s arch.Spec, targetMS, denseMS fl
 
 // ReadLog reads a run's log, ignoring a torn last line.
 func ReadLog(path string) ([]StepLog, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	logs, _, err := parseLog(data, path)
+	return logs, err
+}
+
+// parseLog decodes the lines of a run's log. A last line that does not
+// decode is a step that did not complete (a kill mid-write) and is skipped;
+// any other bad line is an error naming path and line. keep is the length of
+// the prefix of data holding the decoded lines, including the newline of
+// each that has one.
+func parseLog(data []byte, path string) (logs []StepLog, keep int, err error) {
+	for line := 1; keep < len(data); line++ {
+		next := len(data)
+		text := data[keep:]
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			text, next = text[:i], keep+i+1
+		}
+		var l StepLog
+		if err := json.Unmarshal(text, &l); err != nil {
+			if next == len(data) {
+				break // a torn last line: the step did not complete
+			}
+			return nil, 0, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		logs = append(logs, l)
+		keep = next
+	}
+	return logs, keep, nil
+}
+
+// repairLog reads the log of a run being resumed and cuts it back to the end
+// of the last step it keeps, so that the next append starts a fresh line
+// instead of gluing onto a torn one (which would make the log unreadable
+// for every later resume). A last step that lacks only its newline gets one.
+// A missing log holds no steps.
+func repairLog(path string) ([]StepLog, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	logs, keep, err := parseLog(data, path)
+	if err != nil {
+		return nil, err
+	}
+	if keep == len(data) && (keep == 0 || data[keep-1] == '\n') {
+		return logs, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []StepLog
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	line := 0
-	for sc.Scan() {
-		line++
-		var l StepLog
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			if !sc.Scan() {
-				break // a torn last line: the step did not complete
-			}
-			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		out = append(out, l)
+	if err := f.Truncate(int64(keep)); err != nil {
+		return nil, fmt.Errorf("repair %s: %w", path, err)
 	}
-	return out, sc.Err()
+	if keep > 0 && data[keep-1] != '\n' {
+		if _, err := f.WriteAt([]byte("\n"), int64(keep)); err != nil {
+			return nil, fmt.Errorf("repair %s: %w", path, err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return nil, fmt.Errorf("repair %s: %w", path, err)
+	}
+	return logs, f.Close()
 }
 
 // resumeRun reads the completed steps of the run in dir and the weights of
-// the last one, checking the run's configuration matches.
+// the last one, checking the run's configuration and cost model match, and
+// cuts the log back to those steps.
 func resumeRun(dir string, cfg runConfig, dense *Weights) ([]StepLog, *Weights, error) {
 	var have runConfig
+	logPath := filepath.Join(dir, LogFile)
 	data, err := os.ReadFile(filepath.Join(dir, RunFile))
 	if errors.Is(err, os.ErrNotExist) {
+		if _, err := os.Stat(logPath); err == nil {
+			return nil, nil, fmt.Errorf("%s holds %s but no %s: the run's configuration is lost, so it cannot be resumed; remove the directory or choose another", dir, LogFile, RunFile)
+		}
 		return nil, dense, nil // nothing to resume: start afresh
 	}
 	if err != nil {
@@ -380,12 +436,15 @@ func resumeRun(dir string, cfg runConfig, dense *Weights) ([]StepLog, *Weights, 
 			dir, have.Target, have.Steps, have.Eta, have.Selection, have.Groups, dimString(have.Dense),
 			cfg.Target, cfg.Steps, cfg.Eta, cfg.Selection, cfg.Groups, dimString(cfg.Dense))
 	}
-	logs, err := ReadLog(filepath.Join(dir, LogFile))
-	if errors.Is(err, os.ErrNotExist) || (err == nil && len(logs) == 0) {
-		return nil, dense, nil
+	if err := sameCostModel(have, cfg); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
 	}
+	logs, err := repairLog(logPath)
 	if err != nil {
 		return nil, nil, err
+	}
+	if len(logs) == 0 {
+		return nil, dense, nil
 	}
 	last := logs[len(logs)-1]
 	if last.Weights == "" {
@@ -401,23 +460,24 @@ func resumeRun(dir string, cfg runConfig, dense *Weights) ([]StepLog, *Weights, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("resume: %w", err)
 	}
-	// Cut a torn last line so that appends start on a fresh line.
-	if err := rewriteLog(filepath.Join(dir, LogFile), logs); err != nil {
-		return nil, nil, err
-	}
 	return logs, w, nil
 }
 
-func rewriteLog(path string, logs []StepLog) error {
-	return writeAtomic(path, func(w io.Writer) error {
-		enc := json.NewEncoder(w)
-		for _, l := range logs {
-			if err := enc.Encode(l); err != nil {
-				return err
-			}
-		}
+// denseMSTolerance is the relative difference in the dense model's predicted
+// latency that a resumed run accepts: room for float rounding, none for
+// another cost model.
+const denseMSTolerance = 1e-9
+
+// sameCostModel refuses to resume a run under another cost model than the
+// one it started with: its targets are fractions of that model's dense
+// latency, and its steps were selected with that model's marginals.
+func sameCostModel(have, cfg runConfig) error {
+	diff := math.Abs(have.DenseMS - cfg.DenseMS)
+	if have.Model == cfg.Model && diff <= denseMSTolerance*max(math.Abs(have.DenseMS), math.Abs(cfg.DenseMS)) {
 		return nil
-	})
+	}
+	return fmt.Errorf("the run there used cost model %q predicting the dense model at %v ms; this one uses %q predicting %v ms",
+		have.Model, have.DenseMS, cfg.Model, cfg.DenseMS)
 }
 
 func writeJSON(path string, v any) error {

@@ -2,7 +2,9 @@ package pruner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,5 +128,138 @@ func TestRunBadInput(t *testing.T) {
 	d.Pixels = make([]uint8, 8*256)
 	if _, err := Run(context.Background(), backend, w, model, d, quickOptions(), t.TempDir(), false); err == nil || !strings.Contains(err.Error(), "tokens") {
 		t.Errorf("model of another geometry than the table: %v", err)
+	}
+}
+
+// resumeFixture is a run directory as Run leaves it before any log line:
+// run.json for cfg, and a checkpoint of dense as step 1's weights.
+func resumeFixture(t *testing.T, dense *Weights) (dir string, cfg runConfig) {
+	t.Helper()
+	dir = t.TempDir()
+	cfg = runConfig{Target: 0.6, Steps: 3, Eta: 1, Selection: string(SelectGreedy), Groups: ScaledGroupSizes(dense.Spec),
+		Dense: dense.Spec.Dim(), DenseMS: 1.25, Model: "hw fit of table.jsonl"}
+	if err := writeJSON(filepath.Join(dir, RunFile), cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveTimm(filepath.Join(dir, fmt.Sprintf(checkpointFormat, 1)), dense); err != nil {
+		t.Fatal(err)
+	}
+	return dir, cfg
+}
+
+// TestResumeRepairsLog: resuming cuts log.jsonl back to the end of the
+// steps it keeps, whatever the last kept step is, so that the next append
+// starts a line of its own and the log stays readable.
+func TestResumeRepairsLog(t *testing.T) {
+	dense := randomWeights(t, blobSpec, 1)
+	line := func(l StepLog) string {
+		b, err := json.Marshal(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	step0 := line(StepLog{Step: 0, Dim: dense.Spec.Dim(), PredictedMS: 1.25, Relative: 1})
+	step1 := line(StepLog{Step: 1, Dim: dense.Spec.Dim(), PredictedMS: 1, Weights: fmt.Sprintf(checkpointFormat, 1)})
+	const torn = `{"step":2,"dim":{"EM`
+	for _, tc := range []struct {
+		name, log, want string
+		steps           int
+	}{
+		{"torn after the dense step", step0 + "\n" + torn, step0 + "\n", 1},
+		{"torn after a checkpoint", step0 + "\n" + step1 + "\n" + torn, step0 + "\n" + step1 + "\n", 2},
+		{"only a torn line", torn, "", 0},
+		{"newline missing", step0 + "\n" + step1, step0 + "\n" + step1 + "\n", 2},
+		{"intact", step0 + "\n" + step1 + "\n", step0 + "\n" + step1 + "\n", 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, cfg := resumeFixture(t, dense)
+			path := filepath.Join(dir, LogFile)
+			if err := os.WriteFile(path, []byte(tc.log), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			logs, _, err := resumeRun(dir, cfg, dense)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(logs) != tc.steps {
+				t.Errorf("resumed after %d steps, want %d", len(logs), tc.steps)
+			}
+			got, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tc.want {
+				t.Fatalf("log after resume:\n%q\nwant\n%q", got, tc.want)
+			}
+			// The next step, appended as Run does, reads back.
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteString(line(StepLog{Step: 9}) + "\n")
+			f.Close()
+			if after, err := ReadLog(path); err != nil || len(after) != tc.steps+1 || after[tc.steps].Step != 9 {
+				t.Errorf("log after an append: %d steps, %v", len(after), err)
+			}
+		})
+	}
+}
+
+// TestResumeWithoutRunFile: a log without run.json is refused, not
+// restarted (which would append a second dense step to the old log).
+func TestResumeWithoutRunFile(t *testing.T) {
+	dense := randomWeights(t, blobSpec, 1)
+	dir, cfg := resumeFixture(t, dense)
+	if err := os.Remove(filepath.Join(dir, RunFile)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := resumeRun(dir, cfg, dense); err != nil {
+		t.Errorf("empty directory: %v", err)
+	}
+	log := `{"step":0,"dim":{"EMB":12}}` + "\n"
+	if err := os.WriteFile(filepath.Join(dir, LogFile), []byte(log), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := resumeRun(dir, cfg, dense); err == nil || !strings.Contains(err.Error(), RunFile) {
+		t.Errorf("log without %s: %v", RunFile, err)
+	}
+}
+
+// TestResumeChecksCostModel: a run resumes only with the cost model and
+// dense latency run.json recorded (up to float rounding).
+func TestResumeChecksCostModel(t *testing.T) {
+	dense := randomWeights(t, blobSpec, 1)
+	dir, cfg := resumeFixture(t, dense)
+	for _, tc := range []struct {
+		name   string
+		mutate func(*runConfig)
+		want   []string // in the error; none: resumes
+	}{
+		{"same", func(*runConfig) {}, nil},
+		{"rounding", func(c *runConfig) { c.DenseMS *= 1 + 1e-12 }, nil},
+		{"other model", func(c *runConfig) { c.Model = "hw fit of other.jsonl" }, []string{"table.jsonl", "other.jsonl"}},
+		{"other dense latency", func(c *runConfig) { c.DenseMS = 1.2500001 }, []string{"1.25 ms", "1.2500001 ms"}},
+		{"no model recorded", func(c *runConfig) { c.Model = "" }, []string{`"hw fit of table.jsonl"`, `""`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := cfg
+			tc.mutate(&c)
+			_, _, err := resumeRun(dir, c, dense)
+			if tc.want == nil {
+				if err != nil {
+					t.Errorf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("resumed")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) || strings.Contains(err.Error(), "\n") {
+					t.Errorf("error %q, want one line naming %s", err, w)
+				}
+			}
+		})
 	}
 }
