@@ -125,7 +125,7 @@ func (m *GoMLXMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepare
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if p.exec[i], err = m.compile(unit, d, p.x); err != nil {
+		if p.exec[i], p.vars[i], err = m.compile(unit, d, p.x); err != nil {
 			return nil, fmt.Errorf("measure %s at depth %d: %w", row.Key(), d, err)
 		}
 	}
@@ -172,8 +172,10 @@ func (m *GoMLXMeasurer) input(shape shapes.Shape) (*tensors.Tensor, error) {
 // compile builds depth copies of unit, each with its own weights. Chained
 // units (blocks) feed each other; whole models run side by side on the same
 // images. The result is reduced to one float32 so that reading it waits for
-// the device without copying much.
-func (m *GoMLXMeasurer) compile(unit unitFn, depth int, x *tensors.Tensor) (*mlctx.Exec, error) {
+// the device without copying much. The context holding the copies' weights
+// comes back too: its device buffers are freed when it is finalized, not when
+// Go's collector happens to run (which a GPU's memory cannot wait for).
+func (m *GoMLXMeasurer) compile(unit unitFn, depth int, x *tensors.Tensor) (*mlctx.Exec, *mlctx.Context, error) {
 	chained := x.Shape().Rank() == 3
 	c := mlctx.New()
 	build := func(c *mlctx.Context, x *graph.Node) *graph.Node {
@@ -201,20 +203,23 @@ func (m *GoMLXMeasurer) compile(unit unitFn, depth int, x *tensors.Tensor) (*mlc
 	err := setHostWeights(m.dev.Backend, c, build, x.Shape())
 	m.phases.add(&m.phases.Weights, time.Since(start))
 	if err != nil {
-		return nil, err
+		c.Finalize()
+		return nil, nil, err
 	}
 	e, err := mlctx.NewExec(m.dev.Backend, c.Reuse(), build)
 	if err != nil {
-		return nil, err
+		c.Finalize()
+		return nil, nil, err
 	}
 	start = time.Now()
 	err = e.PreCompile(x)
 	m.phases.add(&m.phases.Compile, time.Since(start))
 	if err != nil {
 		e.Finalize()
-		return nil, err
+		c.Finalize()
+		return nil, nil, err
 	}
-	return e, nil
+	return e, c, nil
 }
 
 type gomlxPrepared struct {
@@ -223,6 +228,7 @@ type gomlxPrepared struct {
 	depths [2]int
 	x      *tensors.Tensor
 	exec   [2]*mlctx.Exec
+	vars   [2]*mlctx.Context // each depth's weights
 }
 
 // run executes one depth and waits for its result.
@@ -259,11 +265,14 @@ func (p *gomlxPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	return p.m.hdr.WithCounts(row)
 }
 
-// Close releases both executables and the input.
+// Close releases both executables, their weights and the input.
 func (p *gomlxPrepared) Close() {
-	for _, e := range p.exec {
+	for i, e := range p.exec {
 		if e != nil {
 			e.Finalize()
+		}
+		if p.vars[i] != nil {
+			p.vars[i].Finalize()
 		}
 	}
 	if p.x != nil {

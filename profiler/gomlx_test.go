@@ -69,3 +69,37 @@ func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
 		}
 	}
 }
+
+// Close frees each depth's weights at once: on a GPU they are device
+// buffers that Go's collector does not know the size of.
+func TestCloseReleasesTheWeights(t *testing.T) {
+	dev, err := OpenDevice("cpu", DeviceOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	m, err := NewGoMLXMeasurer(dev, cpuHeader())
+	if err != nil {
+		t.Fatal(err)
+	}
+	prep, err := m.Prepare(t.Context(), costmodel.Row{Kind: costmodel.KindMLP, EMB: 16, MLP: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := prep.(*gomlxPrepared)
+	count := func() (n int) {
+		for _, c := range p.vars {
+			for range c.IterVariables() {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n == 0 {
+		t.Fatal("no weights before Close")
+	}
+	p.Close()
+	if n := count(); n != 0 {
+		t.Errorf("%d variables left after Close", n)
+	}
+}
