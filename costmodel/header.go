@@ -123,8 +123,8 @@ func (h Header) Validate() error {
 }
 
 // Compatible reports whether rows measured under h and under other can live
-// in one table: same device kind and name, runtime and backend, dtype, batch,
-// tokens, model geometry and timing method. Fields that describe a run rather
+// in one table: same device kind and name, runtime, backend and its version,
+// dtype, batch, tokens, model geometry and timing method. Fields that describe a run rather
 // than what was measured (device index, plugin path, time, host, notes) may
 // differ. The error names every field that disagrees, h's value first.
 func (h Header) Compatible(other Header) error {
@@ -152,6 +152,7 @@ func headerDiffs(h, other Header) []string {
 	str("device_name", h.DeviceName, other.DeviceName)
 	str("runtime", h.Runtime, other.Runtime)
 	str("backend", h.Backend, other.Backend)
+	str("plugin_version", h.PluginVersion, other.PluginVersion)
 	str("dtype", h.DType, other.DType)
 	num("batch", h.Batch, other.Batch)
 	num("tokens", h.Tokens, other.Tokens)

@@ -23,12 +23,12 @@ func TestCompatible(t *testing.T) {
 		t.Errorf("median vs min estimator: %v", err)
 	}
 	b = testHeader()
-	b.DType, b.Batch, b.Method.Depths, b.Image = "bfloat16", 64, []int{1, 4}, 224
+	b.DType, b.Batch, b.Method.Depths, b.Image, b.PluginVersion = "bfloat16", 64, []int{1, 4}, 224, "0.90"
 	err := a.Compatible(b)
 	if err == nil {
 		t.Fatal("Compatible = nil for different dtype and batch")
 	}
-	for _, want := range []string{`dtype "float32" vs "bfloat16"`, "batch 2 vs 64", "method.depths [2 10] vs [1 4]", "image 32 vs 224", "costmodel: "} {
+	for _, want := range []string{`dtype "float32" vs "bfloat16"`, "batch 2 vs 64", "method.depths [2 10] vs [1 4]", "image 32 vs 224", `plugin_version "" vs "0.90"`, "costmodel: "} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

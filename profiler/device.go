@@ -100,8 +100,7 @@ func OpenDevice(name string, opts DeviceOptions) (*Device, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open cpu: %w", err)
 		}
-		return &Device{Name: KindCPU, Kind: KindCPU, Backend: b,
-			Hardware: fmt.Sprintf("%s/%s, %d cores (GoMLX pure-Go backend)", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}, nil
+		return &Device{Name: KindCPU, Kind: KindCPU, Backend: b, Hardware: cpuHardware()}, nil
 	}
 	plugin, err := FindCUDAPlugin(opts.Plugin)
 	if err != nil {
@@ -190,4 +189,33 @@ func (d *Device) HardwareOf(i int) string {
 		return d.Hardware
 	}
 	return name
+}
+
+// cpuHardware names the CPU a table was measured on: OS and architecture,
+// the processor's model (where /proc/cpuinfo tells it), the cores, and
+// GOMAXPROCS when it limits them, so that resume and merge refuse tables
+// from another processor or core count.
+func cpuHardware() string {
+	name := fmt.Sprintf("%s/%s", runtime.GOOS, runtime.GOARCH)
+	if info, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		if model := cpuModel(string(info)); model != "" {
+			name += ", " + model
+		}
+	}
+	name += fmt.Sprintf(", %d cores", runtime.NumCPU())
+	if p := runtime.GOMAXPROCS(0); p != runtime.NumCPU() {
+		name += fmt.Sprintf(", GOMAXPROCS %d", p)
+	}
+	return name + " (GoMLX pure-Go backend)"
+}
+
+// cpuModel is the first "model name" of a /proc/cpuinfo text, or "".
+func cpuModel(cpuinfo string) string {
+	for line := range strings.Lines(cpuinfo) {
+		key, value, ok := strings.Cut(line, ":")
+		if ok && strings.TrimSpace(key) == "model name" {
+			return strings.Join(strings.Fields(value), " ")
+		}
+	}
+	return ""
 }

@@ -128,3 +128,13 @@ func TestMissingPluginErrorNamesSearchAndInstall(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUModel(t *testing.T) {
+	info := "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t:  AMD EPYC   7B13\nflags\t\t: fpu\n\nprocessor\t: 1\nmodel name\t: other\n"
+	if got := cpuModel(info); got != "AMD EPYC 7B13" {
+		t.Errorf("cpuModel = %q, want the first model name with its spaces squeezed", got)
+	}
+	if got := cpuModel("processor\t: 0\nCPU implementer\t: 0x41\n"); got != "" {
+		t.Errorf("cpuModel without a model name = %q, want empty", got)
+	}
+}
