@@ -51,8 +51,9 @@ func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
 	for _, r := range table.Rows {
 		kinds[r.Kind]++
 		want, _ := h.WithCounts(r)
-		if r.Samples != 3 || r.MACs != want.MACs || r.MACs <= 0 {
-			t.Errorf("%s: samples %d, MACs %d (want 3 samples, %d MACs)", r.Key(), r.Samples, r.MACs, want.MACs)
+		// Floors are re-measured while a tiny unit's gap stays wide: 3 per round.
+		if r.Samples < 3 || r.Samples%3 != 0 || r.MACs != want.MACs || r.MACs <= 0 {
+			t.Errorf("%s: samples %d, MACs %d (want rounds of 3 samples, %d MACs)", r.Key(), r.Samples, r.MACs, want.MACs)
 		}
 		depths := [2]int{1, 2}
 		if r.Kind == costmodel.KindRest {

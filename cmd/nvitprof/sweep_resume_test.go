@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,7 +181,7 @@ func TestSweepWithRunnerWorkers(t *testing.T) {
 
 // A sweep in two passes: the first pass stays beside the table, and each
 // row of the table is the faster of its two passes.
-func TestSweepTwoPassesKeepsTheFasterPass(t *testing.T) {
+func TestSweepTwoPassesCombineEachDepthsFloors(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "t.jsonl")
 	args := []string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "64", "--heads", "1,2", "--qk", "8", "--v", "16",
@@ -212,9 +213,15 @@ func TestSweepTwoPassesKeepsTheFasterPass(t *testing.T) {
 		if !ok {
 			t.Fatalf("%s missing from the first pass", r.Key())
 		}
-		// The samples of both passes, at least 2 each.
-		if r.MedianMS > p.MedianMS || r.Samples < p.Samples+2 || !strings.Contains(r.Note, "fastest of 2 passes") {
-			t.Errorf("%s: %.4g ms from %d samples (%q); first pass %.4g ms from %d", r.Key(), r.MedianMS, r.Samples, r.Note, p.MedianMS, p.Samples)
+		// The samples of both passes, at least 2 each; each depth's floor at
+		// most the first pass's, and the latency their difference per copy.
+		if r.Samples < p.Samples+2 || !strings.Contains(r.Note, "floors of 2 passes") {
+			t.Errorf("%s: %d samples (%q); first pass %d", r.Key(), r.Samples, r.Note, p.Samples)
+		}
+		f, pf := r.Floors, p.Floors
+		if f == nil || pf == nil || f.MS[0] > pf.MS[0] || f.MS[1] > pf.MS[1] ||
+			math.Abs(max(0, (f.MS[1]-f.MS[0])/float64(f.Depths[1]-f.Depths[0]))-r.MedianMS) > 1e-9 {
+			t.Errorf("%s: %.4g ms from floors %+v; first pass's floors %+v", r.Key(), r.MedianMS, f, pf)
 		}
 	}
 	// Without --resume, an existing first pass is not overwritten either.
