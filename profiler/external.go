@@ -2,6 +2,7 @@ package profiler
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,13 @@ import (
 //     with the row measured: {"median_ms":..,"spread_ms":..,"samples":..}
 //     (optionally "noisy" and "note"), or {"error":"..."}. nvitprof keeps the
 //     dimensions it sent and adds MACs and bytes itself.
+//
+// Every reply is one JSON object on one line with only these fields; a
+// prepare's reply is ok or an error, a time's carries median_ms and
+// samples >= 1. Anything else (a log line on stdout, a missing field) stops
+// the runner and fails every later request to it: replies are matched to
+// requests by order alone, so after one stray line each would be read as
+// the answer to the wrong request.
 //
 // nvitprof times on one device one configuration at a time, so several runner
 // processes on one GPU can compile in parallel while only one times.
@@ -77,6 +85,8 @@ type ExternalMeasurer struct {
 	hello RunnerHello
 	gate  *TimingGate // held while timing: one timing per device at a time
 	mu    sync.Mutex  // one request at a time on the pipes
+	// broken is the protocol error that stopped the runner, if any.
+	broken error
 }
 
 // StartRunner starts argv as a runner for tables with header h. env is added
@@ -129,6 +139,21 @@ func StartRunner(ctx context.Context, argv []string, env []string, h costmodel.H
 // Hello is what the runner said about itself.
 func (m *ExternalMeasurer) Hello() RunnerHello { return m.hello }
 
+// SameDevice returns an error naming both runners (by aName and bName, e.g.
+// their devices) when hellos a and b differ in device, runtime, backend or
+// version: one table's header describes one device, so runners on an H100
+// and an A100 cannot fill it together.
+func SameDevice(aName string, a RunnerHello, bName string, b RunnerHello) error {
+	if a.DeviceName == b.DeviceName && a.Runtime == b.Runtime && a.Backend == b.Backend && a.Version == b.Version {
+		return nil
+	}
+	return fmt.Errorf("runners differ: %s is %s but %s is %s; measure them into separate tables", aName, a.describe(), bName, b.describe())
+}
+
+func (h RunnerHello) describe() string {
+	return fmt.Sprintf("%q (runtime %q, backend %q, version %q)", h.DeviceName, h.Runtime, h.Backend, h.Version)
+}
+
 // Overlap is false: a runner holds one prepared configuration at a time.
 // Compilation overlaps timing across runner processes instead (several
 // workers per GPU sharing one TimingGate).
@@ -145,6 +170,9 @@ func (m *ExternalMeasurer) send(req RunnerRequest) error {
 	return nil
 }
 
+// recv reads one reply into v, strictly: a field the protocol does not
+// define, or anything after the object, is as much a sign of a runner out of
+// step as a line that is not JSON.
 func (m *ExternalMeasurer) recv(v any) error {
 	if !m.out.Scan() {
 		if err := m.out.Err(); err != nil {
@@ -152,21 +180,51 @@ func (m *ExternalMeasurer) recv(v any) error {
 		}
 		return errors.New("runner: exited before answering")
 	}
-	if err := json.Unmarshal(m.out.Bytes(), v); err != nil {
-		return fmt.Errorf("runner: bad reply %q: %w", truncate(m.out.Text(), 120), err)
+	dec := json.NewDecoder(bytes.NewReader(m.out.Bytes()))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		if _, tok := dec.Token(); tok != io.EOF {
+			err = errors.New("more than one JSON value")
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("runner: bad reply %q: %w", m.lastLine(), err)
 	}
 	return nil
 }
 
-func (m *ExternalMeasurer) call(req RunnerRequest) (RunnerReply, error) {
+func (m *ExternalMeasurer) lastLine() string { return truncate(m.out.Text(), 120) }
+
+// replyLine is a reply on the wire: MedianMS, a pointer, shadows the
+// embedded field so that a missing median_ms is told from a measured 0 ms,
+// and 0 ms is still sent.
+type replyLine struct {
+	RunnerReply
+	MedianMS *float64 `json:"median_ms,omitempty"`
+}
+
+// call sends req and reads its reply; check vets a reply that is not an
+// error. A protocol error (no reply, a bad one, one check refuses) kills the
+// runner and is returned by every later call.
+func (m *ExternalMeasurer) call(req RunnerRequest, check func(replyLine) error) (replyLine, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.send(req); err != nil {
-		return RunnerReply{}, err
+	if m.broken != nil {
+		return replyLine{}, m.broken
 	}
-	var rep RunnerReply
-	if err := m.recv(&rep); err != nil {
-		return RunnerReply{}, err
+	var rep replyLine
+	err := m.send(req)
+	if err == nil {
+		err = m.recv(&rep)
+	}
+	if err == nil && rep.Error == "" {
+		err = check(rep)
+	}
+	if err != nil {
+		m.broken = err
+		_ = m.cmd.Process.Kill() // it may have exited already
+		return replyLine{}, err
 	}
 	if rep.Error != "" {
 		return rep, errors.New(rep.Error)
@@ -180,10 +238,31 @@ func (m *ExternalMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prep
 		return nil, err
 	}
 	req := row
-	if _, err := m.call(RunnerRequest{Op: "prepare", Row: &req}); err != nil {
+	if _, err := m.call(RunnerRequest{Op: "prepare", Row: &req}, m.checkPrepared); err != nil {
 		return nil, err
 	}
 	return &externalPrepared{m: m, row: row}, nil
+}
+
+// checkPrepared refuses a prepare's reply that is not {"ok":true}; one with
+// a measurement answers an earlier time.
+func (m *ExternalMeasurer) checkPrepared(rep replyLine) error {
+	if !rep.OK || rep.MedianMS != nil || rep.Samples != 0 {
+		return fmt.Errorf(`runner: reply %q to prepare: want {"ok":true} or {"error":"..."}`, m.lastLine())
+	}
+	return nil
+}
+
+// checkTimed refuses a time's reply without a measurement (a bare ok
+// answers an earlier prepare).
+func (m *ExternalMeasurer) checkTimed(rep replyLine) error {
+	switch {
+	case rep.MedianMS == nil:
+		return fmt.Errorf("runner: reply %q to time has no median_ms", m.lastLine())
+	case rep.Samples < 1:
+		return fmt.Errorf("runner: reply %q to time: samples must be at least 1", m.lastLine())
+	}
+	return nil
 }
 
 type externalPrepared struct {
@@ -200,12 +279,12 @@ func (p *externalPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	if p.m.gate != nil {
 		defer p.m.gate.Hold(p.m.cmd.Process)()
 	}
-	rep, err := p.m.call(RunnerRequest{Op: "time"})
+	rep, err := p.m.call(RunnerRequest{Op: "time"}, p.m.checkTimed)
 	if err != nil {
 		return p.row, err
 	}
 	row := p.row
-	row.MedianMS, row.SpreadMS, row.Samples, row.Noisy, row.Note = rep.MedianMS, rep.SpreadMS, rep.Samples, rep.Noisy, rep.Note
+	row.MedianMS, row.SpreadMS, row.Samples, row.Noisy, row.Note = *rep.MedianMS, rep.SpreadMS, rep.Samples, rep.Noisy, rep.Note
 	if err := row.Validate(); err != nil {
 		return p.row, fmt.Errorf("runner's measurement: %w", err)
 	}
@@ -215,13 +294,20 @@ func (p *externalPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 // Close does nothing: the runner drops its configuration at the next prepare.
 func (p *externalPrepared) Close() {}
 
-// Close ends the runner: stdin is closed and the process waited for.
+// Close ends the runner: stdin is closed and the process waited for. It
+// returns the protocol error that stopped the runner, if one did.
 func (m *ExternalMeasurer) Close() error {
 	if m.gate != nil {
 		m.gate.Leave(m.cmd.Process)
 	}
 	m.in.Close()
-	return m.cmd.Wait()
+	err := m.cmd.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.broken != nil {
+		return m.broken // the kill, not the runner, ended it
+	}
+	return err
 }
 
 func truncate(s string, n int) string {
@@ -267,7 +353,7 @@ func ServeRunner(ctx context.Context, in io.Reader, out io.Writer, open func(cos
 			_ = enc.Encode(RunnerReply{Error: "bad request: " + err.Error()})
 			continue
 		}
-		var rep RunnerReply
+		var rep replyLine // median_ms sent even at 0 (a clipped estimate): time's reply must have it
 		switch {
 		case req.Op == "prepare" && req.Row != nil:
 			if pending != nil {
@@ -287,7 +373,7 @@ func ServeRunner(ctx context.Context, in io.Reader, out io.Writer, open func(cos
 			if err != nil {
 				rep.Error = err.Error()
 			} else {
-				rep = RunnerReply{OK: true, MedianMS: row.MedianMS, SpreadMS: row.SpreadMS, Samples: row.Samples, Noisy: row.Noisy, Note: row.Note}
+				rep = replyLine{RunnerReply{OK: true, SpreadMS: row.SpreadMS, Samples: row.Samples, Noisy: row.Noisy, Note: row.Note}, &row.MedianMS}
 			}
 		default:
 			rep.Error = fmt.Sprintf("unexpected request %q", truncate(sc.Text(), 80))

@@ -1,10 +1,15 @@
 package profiler
 
 import (
+	"bufio"
 	"bytes"
+	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -12,6 +17,165 @@ import (
 
 	"github.com/nvitprof/nvitprof/costmodel"
 )
+
+// TestMain lets the test binary stand in for a runner that breaks the
+// protocol in ways formularunner does not: with $NVITPROF_FAKE_RUNNER set it
+// serves that script instead of running the tests.
+func TestMain(m *testing.M) {
+	if script := os.Getenv("NVITPROF_FAKE_RUNNER"); script != "" {
+		os.Exit(fakeRunner(script))
+	}
+	os.Exit(m.Run())
+}
+
+// fakeTimeReplies is what each fake runner answers to "time".
+var fakeTimeReplies = map[string]string{
+	"good":      `{"median_ms":1.5,"spread_ms":0.01,"samples":5}`,
+	"stray":     `{"median_ms":1.5,"spread_ms":0.01,"samples":5}`, // but prints a log line at its first prepare
+	"nomedian":  `{"spread_ms":0.01,"samples":5}`,
+	"nosamples": `{"median_ms":1.5}`,
+	"typo":      `{"median":1.5,"samples":5}`,
+}
+
+// fakeRunner answers the hello (device name from $NVITPROF_FAKE_DEVICE),
+// every prepare with ok and every time with its script's reply; script
+// "served" is ServeRunner measuring 0 ms, as a clipped differential
+// estimate reads.
+func fakeRunner(script string) int {
+	if script == "served" {
+		err := ServeRunner(context.Background(), os.Stdin, os.Stdout, func(costmodel.Header) (Measurer, RunnerHello, error) {
+			return &countingMeasurer{ms: 0}, RunnerHello{DeviceName: "Served"}, nil
+		})
+		if err != nil {
+			return 1
+		}
+		return 0
+	}
+	sc := bufio.NewScanner(os.Stdin)
+	if !sc.Scan() {
+		return 1
+	}
+	hello, _ := json.Marshal(RunnerHello{Protocol: RunnerProtocol, DeviceName: cmp.Or(os.Getenv("NVITPROF_FAKE_DEVICE"), "Fake"),
+		Runtime: "fake", Backend: "none", Version: "1"})
+	fmt.Printf("%s\n", hello)
+	prepares := 0
+	for sc.Scan() {
+		var req RunnerRequest
+		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
+			return 2
+		}
+		switch req.Op {
+		case "prepare":
+			prepares++
+			if script == "stray" && prepares == 1 {
+				fmt.Println("compiling with autotuning")
+			}
+			fmt.Println(`{"ok":true}`)
+		case "time":
+			fmt.Println(fakeTimeReplies[script])
+		}
+	}
+	return 0
+}
+
+func startFakeRunner(t *testing.T, script, device string) *ExternalMeasurer {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"NVITPROF_FAKE_RUNNER=" + script, "NVITPROF_FAKE_DEVICE=" + device}
+	m, err := StartRunner(t.Context(), []string{self}, env, cpuHeader(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// A reply that breaks the protocol stops the runner: every later request
+// would read the answer to an earlier one, and nothing may be written from
+// such a stream.
+func TestExternalRunnerOutOfProtocolStopsIt(t *testing.T) {
+	for _, tc := range []struct{ script, wantErr string }{
+		{"stray", "compiling with autotuning"},
+		{"nomedian", "median_ms"},
+		{"nosamples", "samples"},
+		{"typo", `unknown field "median"`},
+	} {
+		t.Run(tc.script, func(t *testing.T) {
+			m := startFakeRunner(t, tc.script, "")
+			configs := []costmodel.Row{
+				{Kind: costmodel.KindMLP, EMB: 16, MLP: 32},
+				{Kind: costmodel.KindMLP, EMB: 16, MLP: 48},
+				{Kind: costmodel.KindMLP, EMB: 16, MLP: 64},
+			}
+			var buf bytes.Buffer
+			w, err := costmodel.NewWriter(&buf, cpuHeader(), costmodel.WriterOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Sweep(t.Context(), configs, []Measurer{m}, w, SweepOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Measured != 0 || len(res.Failed) != len(configs) {
+				t.Errorf("%d rows written, %d failed; want none written, all failed", res.Measured, len(res.Failed))
+			}
+			for _, f := range res.Failed {
+				if !strings.Contains(f.Error(), tc.wantErr) {
+					t.Errorf("%v; want every configuration failed with %q", f, tc.wantErr)
+				}
+			}
+			if err := m.Close(); err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("close: %v; want the protocol error", err)
+			}
+		})
+	}
+}
+
+// Runners on different devices cannot fill one table.
+func TestSameDeviceComparesRunnersHellos(t *testing.T) {
+	h100a := startFakeRunner(t, "good", "NVIDIA H100 80GB HBM3")
+	h100b := startFakeRunner(t, "good", "NVIDIA H100 80GB HBM3")
+	a100 := startFakeRunner(t, "good", "NVIDIA A100-SXM4-80GB")
+	for _, m := range []*ExternalMeasurer{h100a, h100b, a100} {
+		defer m.Close()
+	}
+	if err := SameDevice("cuda:0", h100a.Hello(), "cuda:1", h100b.Hello()); err != nil {
+		t.Errorf("two H100s: %v", err)
+	}
+	err := SameDevice("cuda:0", h100a.Hello(), "cuda:1", a100.Hello())
+	if err == nil || !strings.Contains(err.Error(), "cuda:0 is \"NVIDIA H100 80GB HBM3\"") ||
+		!strings.Contains(err.Error(), "cuda:1 is \"NVIDIA A100-SXM4-80GB\"") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("an H100 and an A100: %v; want one line naming both", err)
+	}
+	v2 := h100a.Hello()
+	v2.Version, v2.Backend = "2", "cuda"
+	if err := SameDevice("cuda:0", h100a.Hello(), "cuda:1", v2); err == nil {
+		t.Error("runners with different backends and versions accepted")
+	}
+}
+
+// nvitprof's own runner passes the strict reading, 0 ms included.
+func TestServeRunnerSendsZeroMilliseconds(t *testing.T) {
+	m := startFakeRunner(t, "served", "")
+	var buf bytes.Buffer
+	w, err := costmodel.NewWriter(&buf, cpuHeader(), costmodel.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs := []costmodel.Row{{Kind: costmodel.KindMLP, EMB: 16, MLP: 32}, {Kind: costmodel.KindMLP, EMB: 16, MLP: 48}}
+	res, err := Sweep(t.Context(), configs, []Measurer{m}, w, SweepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("runner exit: %v", err)
+	}
+	if res.Measured != 2 || len(res.Failed) != 0 {
+		t.Errorf("%d rows written, failed %v; want both written", res.Measured, res.Failed)
+	}
+}
 
 func buildRunner(t *testing.T) string {
 	t.Helper()

@@ -55,18 +55,23 @@ type SweepResult struct {
 
 // Sweep measures every configuration with the measurers (one goroutine each,
 // sharing the work) and appends each row to w as soon as it is measured. It
-// stops at ctx's cancellation; everything measured by then is in w.
+// stops at ctx's cancellation (everything measured by then is in w) and at
+// the first error writing to w, which it returns.
 func Sweep(ctx context.Context, configs []costmodel.Row, measurers []Measurer, w *costmodel.Writer, opts SweepOptions) (SweepResult, error) {
 	if len(measurers) == 0 {
 		return SweepResult{}, errors.New("sweep: no device to measure on")
 	}
+	// A failed write stops the workers: every row after it would be
+	// measured only to be dropped (a full disk does not empty itself).
+	sweepCtx, stop := context.WithCancel(ctx)
+	defer stop()
 	jobs := make(chan costmodel.Row)
 	go func() {
 		defer close(jobs)
 		for _, c := range configs {
 			select {
 			case jobs <- c:
-			case <-ctx.Done():
+			case <-sweepCtx.Done():
 				return
 			}
 		}
@@ -85,11 +90,12 @@ func Sweep(ctx context.Context, configs []costmodel.Row, measurers []Measurer, w
 		if err == nil && writeErr == nil {
 			if werr := w.Write(row); werr != nil {
 				writeErr = werr
+				stop()
 			} else {
 				res.Measured++
 			}
 		}
-		if err != nil && ctx.Err() == nil {
+		if err != nil && sweepCtx.Err() == nil {
 			res.Failed = append(res.Failed, &ConfigError{Row: row, Err: err})
 		}
 		if opts.Progress != nil {
@@ -102,7 +108,7 @@ func Sweep(ctx context.Context, configs []costmodel.Row, measurers []Measurer, w
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			runMeasurer(ctx, m, jobs, record)
+			runMeasurer(sweepCtx, m, jobs, record)
 		}()
 	}
 	wg.Wait()

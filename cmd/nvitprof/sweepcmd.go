@@ -45,8 +45,8 @@ machine's other work only ever adds time, and the fastest of several executions
 repeats from run to run where their median does not. GPUs use the median.
 A shared machine also has slow spells longer than one configuration takes, so
 on the CPU the sweep goes over the grid three times (--passes 3; the earlier
-passes are kept beside the table as OUT.pass1.jsonl, OUT.pass2.jsonl) and keeps
-each configuration's fastest pass.
+passes are kept beside the table as OUT.pass1.jsonl, OUT.pass2.jsonl) and takes
+each depth's fastest execution over all the passes.
 
 Examples:
   nvitprof sweep --device cpu --preset quick --out quick.jsonl
@@ -72,7 +72,7 @@ Examples:
 			&cli.StringFlag{Name: "depths", Category: timing, Usage: "the two stack depths of differential timing (default 2,10 on GPUs, 1,3 on the CPU)"},
 			&cli.IntFlag{Name: "warmup", Category: timing, Usage: "untimed executions per depth (default 3 GPU, 1 CPU)"},
 			&cli.IntFlag{Name: "samples", Category: timing, Usage: "timed pairs per configuration and pass (default 15 GPU, 2 CPU)"},
-			&cli.IntFlag{Name: "passes", Category: timing, Usage: "times to go over the whole grid, keeping each configuration's fastest; earlier passes are kept as OUT.passN.jsonl (default 1 GPU, 3 CPU)"},
+			&cli.IntFlag{Name: "passes", Category: timing, Usage: "times to go over the whole grid, taking each depth's fastest execution over them; earlier passes are kept as OUT.passN.jsonl (default 1 GPU, 3 CPU)"},
 			&cli.StringFlag{Name: "estimator", Category: timing, Usage: "how samples become a latency: median, or min (the floor; default on the CPU)"},
 			&cli.Float64Flag{Name: "noise", Category: timing, Value: 0.05, Usage: "relative uncertainty above which a point is re-measured, then flagged noisy (median: IQR/median; min: gap to the second-fastest sample)"},
 			&cli.IntFlag{Name: "workers", Category: timing, Value: 1, Usage: "compiling processes per GPU; compilation, not timing, bounds GPU sweeps. One times at a time while the others are frozen (XLA autotuning runs kernels)"},
@@ -266,7 +266,7 @@ type passFunc func(file string, h costmodel.Header, ms []profiler.Measurer, labe
 
 // inPasses runs pass once for each of h's passes into the pass files of out
 // (passFiles), each with a header note saying which pass it is, the last with
-// measurers that keep each row's fastest pass, and then reports how far apart
+// measurers that combine each row's passes, and then reports how far apart
 // the passes were (unless quiet).
 func inPasses(w io.Writer, out string, h costmodel.Header, measurers []profiler.Measurer, quiet bool, pass passFunc) error {
 	files := passFiles(out, h.Method.Passes)
@@ -278,7 +278,7 @@ func inPasses(w io.Writer, out string, h costmodel.Header, measurers []profiler.
 			label = fmt.Sprintf("sweep pass %d/%d", i+1, len(files))
 			note := fmt.Sprintf("pass %d of %d; the table is %s", i+1, len(files), filepath.Base(out))
 			if i == len(files)-1 {
-				note = fmt.Sprintf("each row the fastest of %d passes; the earlier ones are in %s.pass*%s", len(files),
+				note = fmt.Sprintf("each row combines %d passes (each depth's fastest execution); the earlier ones are in %s.pass*%s", len(files),
 					strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)), filepath.Ext(out))
 			}
 			ph.Notes = append(slices.Clone(h.Notes), note)
@@ -331,7 +331,7 @@ func reportPassSpread(w io.Writer, spread *profiler.PassSpread, path string) {
 
 // passFiles are the tables of a sweep in passes passes into out: one per
 // earlier pass beside it (t.jsonl: t.pass1.jsonl, ...), then out itself,
-// whose rows keep the fastest of every pass.
+// whose rows combine every pass.
 func passFiles(out string, passes int) []string {
 	ext := filepath.Ext(out)
 	var files []string
@@ -442,6 +442,7 @@ func startMeasurers(c *cli.Context, plan *sweepPlan) ([]profiler.Measurer, func(
 	}
 	var ms []profiler.Measurer
 	var ext []*profiler.ExternalMeasurer
+	var extDevice []string // the device each runner in ext measures
 	closeAll := func() {
 		for _, m := range ext {
 			m.Close()
@@ -460,10 +461,17 @@ func startMeasurers(c *cli.Context, plan *sweepPlan) ([]profiler.Measurer, func(
 				return nil, nil, err
 			}
 			ext = append(ext, m)
+			extDevice = append(extDevice, d)
 			ms = append(ms, m)
 		}
 	}
 	hello := ext[0].Hello()
+	for i, m := range ext[1:] { // the header below is the first runner's
+		if err := profiler.SameDevice(extDevice[0], hello, extDevice[i+1], m.Hello()); err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+	}
 	kind, _, _ := profiler.ParseDevice(plan.devices[0])
 	fillDevice(h, strings.Join(plan.devices, ","), kind, hello.DeviceName, hello.Backend, "", hello.Version)
 	h.Notes = append(h.Notes, fmt.Sprintf("%d runner process(es) per device", workers))

@@ -1,0 +1,71 @@
+package profiler
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nvitprof/nvitprof/costmodel"
+)
+
+var errDiskFull = errors.New("no space left on device")
+
+// fullDisk takes the table's header and refuses every later write.
+type fullDisk struct{ writes int }
+
+func (d *fullDisk) Write(p []byte) (int, error) {
+	d.writes++
+	if d.writes > 1 {
+		return 0, errDiskFull
+	}
+	return len(p), nil
+}
+
+// countingMeasurer "measures" ms and counts the configurations it timed.
+type countingMeasurer struct {
+	ms    float64
+	timed atomic.Int32
+}
+
+func (m *countingMeasurer) Prepare(_ context.Context, row costmodel.Row) (Prepared, error) {
+	return countingPrepared{m, row}, nil
+}
+
+func (m *countingMeasurer) Overlap() bool { return false }
+
+type countingPrepared struct {
+	m   *countingMeasurer
+	row costmodel.Row
+}
+
+func (p countingPrepared) Time(context.Context) (costmodel.Row, error) {
+	p.m.timed.Add(1)
+	row := p.row
+	row.MedianMS, row.Samples = p.m.ms, 1
+	return row, nil
+}
+
+func (p countingPrepared) Close() {}
+
+func TestSweepStopsAtFirstWriteError(t *testing.T) {
+	w, err := costmodel.NewWriter(&fullDisk{}, cpuHeader(), costmodel.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var configs []costmodel.Row
+	for mlp := 1; mlp <= 20; mlp++ {
+		configs = append(configs, costmodel.Row{Kind: costmodel.KindMLP, EMB: 16, MLP: mlp})
+	}
+	m := &countingMeasurer{ms: 1}
+	res, err := Sweep(context.Background(), configs, []Measurer{m}, w, SweepOptions{})
+	if !errors.Is(err, errDiskFull) {
+		t.Errorf("sweep error %v, want the write error", err)
+	}
+	if res.Measured != 0 {
+		t.Errorf("%d rows counted as written to a full disk", res.Measured)
+	}
+	if n := m.timed.Load(); n != 1 {
+		t.Errorf("%d configurations timed; want the sweep to stop after the first failed write", n)
+	}
+}
