@@ -33,7 +33,8 @@ import (
 //     {"ok":true} or {"error":"..."} when it is ready to time it (it may
 //     compile here). Then nvitprof sends {"op":"time"} and the runner answers
 //     with the row measured: {"median_ms":..,"spread_ms":..,"samples":..}
-//     (optionally "noisy" and "note"), or {"error":"..."}. nvitprof keeps the
+//     (optionally "noisy", "note" and "floors": {"depths":[1,3],"ms":[a,b]},
+//     the fastest execution of each stack depth), or {"error":"..."}. nvitprof keeps the
 //     dimensions it sent and adds MACs and bytes itself.
 //
 // Every reply is one JSON object on one line with only these fields; a
@@ -74,6 +75,9 @@ type RunnerReply struct {
 	Samples  int     `json:"samples,omitempty"`
 	Noisy    bool    `json:"noisy,omitempty"`
 	Note     string  `json:"note,omitempty"`
+	// Floors, optional, are the fastest execution of each stack depth, so
+	// that a sweep in passes can combine them depth by depth.
+	Floors *costmodel.Floors `json:"floors,omitempty"`
 }
 
 // ExternalMeasurer measures through a runner process.
@@ -285,6 +289,7 @@ func (p *externalPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	}
 	row := p.row
 	row.MedianMS, row.SpreadMS, row.Samples, row.Noisy, row.Note = *rep.MedianMS, rep.SpreadMS, rep.Samples, rep.Noisy, rep.Note
+	row.Floors = rep.Floors
 	if err := row.Validate(); err != nil {
 		return p.row, fmt.Errorf("runner's measurement: %w", err)
 	}
@@ -373,7 +378,8 @@ func ServeRunner(ctx context.Context, in io.Reader, out io.Writer, open func(cos
 			if err != nil {
 				rep.Error = err.Error()
 			} else {
-				rep = replyLine{RunnerReply{OK: true, SpreadMS: row.SpreadMS, Samples: row.Samples, Noisy: row.Noisy, Note: row.Note}, &row.MedianMS}
+				rep = replyLine{RunnerReply{OK: true, SpreadMS: row.SpreadMS, Samples: row.Samples, Noisy: row.Noisy, Note: row.Note,
+					Floors: row.Floors}, &row.MedianMS}
 			}
 		default:
 			rep.Error = fmt.Sprintf("unexpected request %q", truncate(sc.Text(), 80))

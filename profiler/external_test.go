@@ -35,6 +35,7 @@ var fakeTimeReplies = map[string]string{
 	"nomedian":  `{"spread_ms":0.01,"samples":5}`,
 	"nosamples": `{"median_ms":1.5}`,
 	"typo":      `{"median":1.5,"samples":5}`,
+	"floors":    `{"median_ms":1.5,"spread_ms":0.01,"samples":5,"floors":{"depths":[1,3],"ms":[1,4]}}`,
 }
 
 // fakeRunner answers the hello (device name from $NVITPROF_FAKE_DEVICE),
@@ -174,6 +175,23 @@ func TestServeRunnerSendsZeroMilliseconds(t *testing.T) {
 	}
 	if res.Measured != 2 || len(res.Failed) != 0 {
 		t.Errorf("%d rows written, failed %v; want both written", res.Measured, res.Failed)
+	}
+}
+
+// A runner's floors reach the row, for a sweep in passes to combine.
+func TestExternalRunnerFloorsReachTheRow(t *testing.T) {
+	m := startFakeRunner(t, "floors", "")
+	defer m.Close()
+	p, err := m.Prepare(t.Context(), costmodel.Row{Kind: costmodel.KindMLP, EMB: 16, MLP: 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := p.Time(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (costmodel.Floors{Depths: [2]int{1, 3}, MS: [2]float64{1, 4}}); row.Floors == nil || *row.Floors != want {
+		t.Errorf("floors %+v, want %+v", row.Floors, want)
 	}
 }
 
