@@ -87,8 +87,13 @@ func geometry(h costmodel.Header) (arch.Spec, error) {
 	return s, nil
 }
 
-// Overlap is false on the CPU, whose cores compile and time alike.
-func (m *GoMLXMeasurer) Overlap() bool { return m.dev.Kind != KindCPU }
+// Overlap is false. On the CPU the cores compile and time alike; on a GPU,
+// XLA's autotuning runs candidate kernels on the device while it compiles,
+// which would land inside another configuration's timing, and the H100
+// compiled a configuration in 3.5 s and timed it in 0.08 s, so overlapping
+// could win 2% at best. Compilation runs in parallel across runner
+// processes instead (--workers), which freeze while one of them times.
+func (m *GoMLXMeasurer) Overlap() bool { return false }
 
 // Prepare compiles the two stack depths of row and initialises their weights.
 func (m *GoMLXMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepared, error) {

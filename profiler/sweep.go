@@ -15,8 +15,9 @@ import (
 type Measurer interface {
 	// Prepare builds and compiles what measuring row needs.
 	Prepare(ctx context.Context, row costmodel.Row) (Prepared, error)
-	// Overlap reports whether Prepare may run during another Time (false on
-	// the CPU device, where compiling would steal the cores being timed).
+	// Overlap reports whether Prepare may run during another Time: only
+	// where preparing leaves the device alone (not GoMLX: compiling steals
+	// the CPU's cores, and XLA's GPU autotuning runs kernels).
 	Overlap() bool
 }
 
