@@ -39,6 +39,52 @@ func rowPoint(r Row) []int {
 	panic("costmodel: no component for kind " + string(r.Kind))
 }
 
+// Limits of a component's grid, checked alike by Fit and Load so that a
+// model file holds exactly what Fit can build.
+const (
+	maxAxisValue  = 1 << 24 // largest value of any axis
+	maxModelNodes = 1 << 22 // most nodes of one grid
+)
+
+// axisMin is the smallest value the axis name of a component of kind k can
+// hold: 0 for a block's heads and MLP (the sub-block absent), else 1. A
+// block without heads has no QK or V; it sits at the smallest QK and V the
+// block rows with heads measured, so those axes never hold 0.
+func axisMin(k Kind, name string) int {
+	if k == KindBlock && (name == "heads" || name == "mlp") {
+		return 0
+	}
+	return 1
+}
+
+// checkAxes reports why axes cannot be the grid of a component of kind k:
+// an empty axis, a value out of range or not increasing, too many nodes.
+func checkAxes(k Kind, axes [][]float64) error {
+	names := axisNames(k)
+	if len(axes) != len(names) {
+		return fmt.Errorf("%d axes, want %d (%v)", len(axes), len(names), names)
+	}
+	n := 1
+	for d, a := range axes {
+		if len(a) == 0 {
+			return fmt.Errorf("axis %s has no values", names[d])
+		}
+		for i, v := range a {
+			if v < float64(axisMin(k, names[d])) || v > maxAxisValue || v != math.Trunc(v) {
+				return fmt.Errorf("axis %s: value %g out of range", names[d], v)
+			}
+			if i > 0 && v <= a[i-1] {
+				return fmt.Errorf("axis %s: values must increase, got %v", names[d], a)
+			}
+		}
+		if n > maxModelNodes/len(a) {
+			return fmt.Errorf("grid of more than %d nodes", maxModelNodes)
+		}
+		n *= len(a)
+	}
+	return nil
+}
+
 // component is the latency of one kind of part (attn, mlp, block or rest)
 // as a function of its dimensions.
 type component struct {
@@ -65,23 +111,45 @@ func newComponent(mk ModelKind, k Kind, h Header, rows []Row) (*component, error
 		}
 		last[key] = r
 	}
+	// A block row without heads has no QK or V (they are 0): it stays off
+	// those axes, which hold only widths measured with heads, and sits at
+	// their smallest values, where at looks it up.
+	noWidths := func(r Row, d int) bool {
+		return k == KindBlock && r.Heads == 0 && (names[d] == "qk" || names[d] == "v")
+	}
 	axes := make([][]float64, len(names))
 	for _, key := range order {
-		for d, v := range rowPoint(last[key]) {
-			if !slices.Contains(axes[d], float64(v)) {
+		r := last[key]
+		for d, v := range rowPoint(r) {
+			if !noWidths(r, d) && !slices.Contains(axes[d], float64(v)) {
 				axes[d] = append(axes[d], float64(v))
 			}
 		}
 	}
-	for _, a := range axes {
-		slices.Sort(a)
+	for d, a := range axes {
+		if len(a) == 0 {
+			axes[d] = []float64{1} // only blocks without heads: a placeholder width
+		}
+		slices.Sort(axes[d])
+	}
+	if err := checkAxes(k, axes); err != nil {
+		return nil, fmt.Errorf("costmodel: fit %s: %w", k, err)
+	}
+	point := func(r Row) []int {
+		x := rowPoint(r)
+		for d := range x {
+			if noWidths(r, d) {
+				x[d] = int(axes[d][0])
+			}
+		}
+		return x
 	}
 	c := &component{kind: k, names: names, base: newGrid(axes), modelK: mk, header: h}
 	c.measured = make([]bool, c.base.size())
 	idx := make([]int, len(names))
 	for _, key := range order {
 		r := last[key]
-		for d, v := range rowPoint(r) {
+		for d, v := range point(r) {
 			idx[d], _ = slices.BinarySearch(axes[d], float64(v))
 		}
 		k := c.base.index(idx)
@@ -93,7 +161,7 @@ func newComponent(mk ModelKind, k Kind, h Header, rows []Row) (*component, error
 		ys := make([]float64, 0, len(order))
 		for _, key := range order {
 			r := last[key]
-			xs = append(xs, rowPoint(r))
+			xs = append(xs, point(r))
 			ys = append(ys, r.MedianMS)
 		}
 		coef, err := fitTrend(k, h, xs, ys)
@@ -259,11 +327,17 @@ func (c *component) prepare() error {
 }
 
 // at predicts the component at integer point x, refusing points outside the
-// prediction grid with a message that states the range and the rule.
+// prediction grid with a message that states the range and the rule. A
+// block point without heads has no QK or V: whatever x gives there, it is
+// looked up at the prediction grid's smallest QK and V, which every point
+// with heads dominates, so removing the last head never raises a prediction.
 func (c *component) at(x []int) (float64, error) {
 	xf := make([]float64, len(x))
 	for i, v := range x {
 		xf[i] = float64(v)
+	}
+	if c.kind == KindBlock && x[1] == 0 {
+		xf[2], xf[3] = c.pred.axes[2][0], c.pred.axes[3][0]
 	}
 	if msg := c.pred.outOfRange(xf, c.names); msg != "" {
 		return 0, fmt.Errorf("costmodel: %s %s: %s", c.kind, c.describe(x), c.rangeRule(msg))
@@ -294,8 +368,7 @@ func (c *component) rangeRule(msg string) string {
 }
 
 // blockPoint is the point of block b at emb for component kind k. A block
-// without heads has no QK or V: for a block component they take the
-// prediction grid's smallest values (they do not matter there).
+// without heads keeps its QK and V (0) here: at places it (see at).
 func (c *component) blockPoint(emb int, b arch.Block) []int {
 	switch c.kind {
 	case KindAttn:
@@ -303,11 +376,7 @@ func (c *component) blockPoint(emb int, b arch.Block) []int {
 	case KindMLP:
 		return []int{emb, b.MLP}
 	case KindBlock:
-		qk, v := b.QK, b.V
-		if b.Heads == 0 {
-			qk, v = int(c.pred.axes[2][0]), int(c.pred.axes[3][0])
-		}
-		return []int{emb, b.Heads, qk, v, b.MLP}
+		return []int{emb, b.Heads, b.QK, b.V, b.MLP}
 	}
 	return []int{emb}
 }

@@ -95,10 +95,6 @@ func LoadFile(path string) (*Model, error) {
 	return Load(f, path)
 }
 
-// maxModelNodes bounds a model file's grids, so that a corrupt file cannot
-// ask for unbounded memory.
-const maxModelNodes = 1 << 22
-
 // Load reads a model file written by Save; name is used in messages. A file
 // of another format version, another kind of JSON, unknown fields, or grids
 // and trends that do not fit together are refused with an error saying what
@@ -170,31 +166,22 @@ func loadComponent(mk ModelKind, h Header, cf componentFile) (*component, error)
 		return nil, fmt.Errorf("%d axes, want %d (%v)", len(cf.Axes), len(names), names)
 	}
 	axes := make([][]float64, len(names))
-	n := 1
 	for d, a := range cf.Axes {
 		if a.Name != names[d] {
 			return nil, fmt.Errorf("axis %d is %q, want %q", d, a.Name, names[d])
 		}
-		if len(a.Values) == 0 {
-			return nil, fmt.Errorf("axis %s has no values", a.Name)
-		}
-		minV := 1
-		if cf.Kind == KindBlock && (a.Name == "heads" || a.Name == "mlp") {
-			minV = 0
-		}
+		axes[d] = make([]float64, len(a.Values))
 		for i, v := range a.Values {
-			if v < minV || v > 1<<24 {
-				return nil, fmt.Errorf("axis %s: value %d out of range", a.Name, v)
-			}
-			if i > 0 && v <= a.Values[i-1] {
-				return nil, fmt.Errorf("axis %s: values must increase, got %v", a.Name, a.Values)
-			}
-			axes[d] = append(axes[d], float64(v))
+			axes[d][i] = float64(v)
 		}
-		if n > maxModelNodes/len(a.Values) {
-			return nil, fmt.Errorf("grid of more than %d nodes", maxModelNodes)
-		}
-		n *= len(a.Values)
+	}
+	// The limits Fit builds grids within: Load accepts exactly those.
+	if err := checkAxes(cf.Kind, axes); err != nil {
+		return nil, err
+	}
+	n := 1
+	for _, a := range axes {
+		n *= len(a)
 	}
 	if len(cf.Values) != n {
 		return nil, fmt.Errorf("%d values for a grid of %d nodes", len(cf.Values), n)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -251,4 +252,73 @@ func asInversion(err error, target **InversionError) bool {
 		*target = ie
 	}
 	return ok
+}
+
+// Block rows without heads (MLP-only blocks, qk = v = 0) stay off the qk and
+// v axes: the block component's axes hold only measured widths, the model
+// saves and loads (before, Load refused "axis qk: value 0 out of range"),
+// predicts alike after the round trip, and an MLP-only block predicts its
+// measured latency.
+func TestBlockRowsWithoutHeadsRoundTrip(t *testing.T) {
+	h := testHeader() // 5 tokens
+	full := Table{Header: h}
+	mlpOnly := Table{Header: h}
+	for _, e := range []int{32, 64} {
+		for _, mlp := range []int{64, 128} {
+			r := Row{Kind: KindBlock, EMB: e, MLP: mlp, MedianMS: trueLatency(h, e, arch.Block{MLP: mlp})}
+			full.Rows = append(full.Rows, r)
+			mlpOnly.Rows = append(mlpOnly.Rows, r)
+			for _, qk := range []int{8, 16} {
+				b := arch.Block{Heads: 2, QK: qk, V: 16, MLP: mlp}
+				full.Rows = append(full.Rows, Row{Kind: KindBlock, EMB: e, Heads: 2, QK: qk, V: 16, MLP: mlp,
+					MedianMS: trueLatency(h, e, b)})
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name      string
+		tab       Table
+		qk, v     []float64 // the block component's qk and v axes
+		queryable []arch.Block
+	}{
+		{"attention and MLP-only blocks", full, []float64{8, 16}, []float64{16}, []arch.Block{
+			{MLP: 64}, {MLP: 128}, {Heads: 2, QK: 8, V: 16, MLP: 64}, {Heads: 2, QK: 16, V: 16, MLP: 128},
+			{Heads: 2, QK: 12, V: 16, MLP: 96}}},
+		{"MLP-only blocks only", mlpOnly, []float64{1}, []float64{1}, []arch.Block{{MLP: 64}, {MLP: 128}, {MLP: 96}}},
+	} {
+		for _, k := range ModelKinds() {
+			m := mustFit(t, tc.tab, k)
+			c := m.comps[KindBlock]
+			if !slices.Equal(c.base.axes[2], tc.qk) || !slices.Equal(c.base.axes[3], tc.v) {
+				t.Errorf("%s %s: qk axis %v, v axis %v, want %v and %v", tc.name, k, c.base.axes[2], c.base.axes[3], tc.qk, tc.v)
+			}
+			for _, r := range tc.tab.Rows {
+				if r.Heads > 0 {
+					continue
+				}
+				got, err := m.BlockMS(r.EMB, h.Tokens, r.Block())
+				if err != nil || !near(got, r.MedianMS, 1e-9) {
+					t.Errorf("%s %s: MLP-only block emb %d mlp %d: %v (%v), want the measured %v", tc.name, k, r.EMB, r.MLP, got, err, r.MedianMS)
+				}
+			}
+			var buf bytes.Buffer
+			if err := m.Save(&buf); err != nil {
+				t.Fatal(err)
+			}
+			got, err := Load(bytes.NewReader(buf.Bytes()), "m.json")
+			if err != nil {
+				t.Errorf("%s %s: %v", tc.name, k, err)
+				continue
+			}
+			for _, e := range []int{32, 48, 64} {
+				for _, b := range tc.queryable {
+					want, errW := m.BlockMS(e, h.Tokens, b)
+					have, errH := got.BlockMS(e, h.Tokens, b)
+					if errW != nil || errH != nil || want != have {
+						t.Errorf("%s %s emb %d %+v: loaded %v (%v), fitted %v (%v)", tc.name, k, e, b, have, errH, want, errW)
+					}
+				}
+			}
+		}
+	}
 }
