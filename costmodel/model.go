@@ -74,7 +74,7 @@ type Source struct {
 // over (EMB, heads, QK, V), MLP over (EMB, MLP), rest over EMB, and whole
 // blocks over all five when the table has block rows (NViT's LUT has only
 // those). A block is attention + MLP when the table measured both, else the
-// block component. Each component starts from the table's grid: the sorted
+// block component (see BlockMS). Each component starts from the table's grid: the sorted
 // values of every dimension the rows hold, a node per combination. A node no
 // row measured (a sparse sweep, or a row held out by Eval) is filled from
 // its neighbours along each axis (linear in the coordinate, averaged over
@@ -249,9 +249,17 @@ func (m *Model) checkTokens(tokens int) error {
 	return nil
 }
 
-// BlockMS predicts one block of width emb over tokens tokens: the sum of the
-// attention and MLP components when the table measured them (a sub-block
-// that is absent, heads or MLP 0, costs nothing), else the block component.
+// BlockMS predicts one block of width emb over tokens tokens. One
+// component answers for every block, so that no removal (of the last head or
+// the last MLP neuron included) moves a block between components that were
+// never enveloped against each other:
+//
+//   - a table with attn and mlp rows: the sum of the attention and MLP
+//     components (a sub-block that is absent, heads or MLP 0, costs nothing);
+//   - else, a table with block rows: the block component, for every block,
+//     even where the table's attn or mlp rows alone would cover it;
+//   - else the one of attention or MLP the table has, for the blocks that
+//     need no other; any other block is refused.
 func (m *Model) BlockMS(emb, tokens int, b arch.Block) (float64, error) {
 	if err := m.checkTokens(tokens); err != nil {
 		return 0, err
@@ -262,8 +270,14 @@ func (m *Model) BlockMS(emb, tokens int, b arch.Block) (float64, error) {
 	if err := b.Validate(); err != nil {
 		return 0, fmt.Errorf("costmodel: %w", err)
 	}
-	attn, mlp := m.comps[KindAttn], m.comps[KindMLP]
+	attn, mlp, blk := m.comps[KindAttn], m.comps[KindMLP], m.comps[KindBlock]
 	needA, needM := b.Heads > 0, b.MLP > 0
+	if blk != nil && (attn == nil || mlp == nil) {
+		if !needA && !needM {
+			return 0, nil
+		}
+		return blk.at(blk.blockPoint(emb, b))
+	}
 	if (attn != nil || mlp != nil) && (!needA || attn != nil) && (!needM || mlp != nil) {
 		total := 0.0
 		if needA {
@@ -281,12 +295,6 @@ func (m *Model) BlockMS(emb, tokens int, b arch.Block) (float64, error) {
 			total += v
 		}
 		return total, nil
-	}
-	if blk := m.comps[KindBlock]; blk != nil {
-		if !needA && !needM {
-			return 0, nil
-		}
-		return blk.at(blk.blockPoint(emb, b))
 	}
 	var missing []string
 	if needA && attn == nil {
