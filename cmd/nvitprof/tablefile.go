@@ -2,10 +2,11 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
-	"reflect"
 
 	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/urfave/cli/v2"
@@ -15,8 +16,8 @@ import (
 func tableFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "table", Aliases: []string{"t"}, Usage: "latency table `FILE`: nvitprof JSON Lines, CSV, or NViT's latency_head.json (detected by content)"},
-		&cli.IntFlag{Name: "tokens", Usage: "tokens of a CSV table (CSV carries no header); other formats state their own"},
-		&cli.IntFlag{Name: "batch", Usage: "batch of a CSV table"},
+		&cli.IntFlag{Name: "tokens", Usage: "tokens of a CSV table (CSV carries no header) or of a latency_head.json other than NViT's released one (default 198, NViT's); JSON Lines tables state their own"},
+		&cli.IntFlag{Name: "batch", Usage: "batch of a CSV table or of a latency_head.json other than NViT's released one"},
 	}
 }
 
@@ -69,7 +70,11 @@ func loadTable(c *cli.Context) (loadedTable, error) {
 		if err != nil {
 			return loadedTable{}, err
 		}
-		t, err := l.Table(lutHeader(l, path))
+		h, err := lutHeader(data, path, c.Int("tokens"), c.Int("batch"))
+		if err != nil {
+			return loadedTable{}, err
+		}
+		t, err := l.Table(h)
 		if err != nil {
 			return loadedTable{}, err
 		}
@@ -106,17 +111,43 @@ func detectTableFormat(data []byte) string {
 	return "nvit-lut"
 }
 
-// lutHeader describes an imported LUT: NViT's V100 header for NViT's own
-// grid, else NViT's geometry (the LUT format is DeiT-B-distilled's) with the
-// device unknown.
-func lutHeader(l costmodel.LUT, path string) costmodel.Header {
+// nvitV100SHA256 is the SHA-256 of the bytes of NViT's released table,
+// NVlabs/NViT's latency_head.json (V100), as the project keeps it in
+// shared/data/nvit_latency_head_v100.json: only that file is labelled with
+// NViT's V100 header.
+const nvitV100SHA256 = "63edfc2ff589349a7ddce8616a22e0c35a5d2c8ca19a944abdeedb643997c161"
+
+// lutHeader describes an imported LUT whose file holds data. NViT's released
+// table (by content hash) gets NViT's V100 header. Any other LUT, even one on
+// NViT's grid (a table of another device exported with --format nvit-lut),
+// gets a header whose device, runtime and dtype are unknown, with tokens and
+// batch from --tokens and --batch (tokens default to NViT's 198, with NViT's
+// geometry: the LUT format is DeiT-B-distilled's).
+func lutHeader(data []byte, path string, tokens, batch int) (costmodel.Header, error) {
 	h := costmodel.NViTV100Header()
-	if g, full := l.Grid(); full && reflect.DeepEqual(g, costmodel.NViTGrid()) {
-		return h
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) == nvitV100SHA256 {
+		if (tokens != 0 && tokens != h.Tokens) || (batch != 0 && batch != h.Batch) {
+			return costmodel.Header{}, usagef("%s is NViT's released V100 table, measured with %d tokens and batch %d: --tokens and --batch do not apply",
+				path, h.Tokens, h.Batch)
+		}
+		return h, nil
 	}
-	h.DeviceKind, h.DeviceName, h.Runtime, h.Batch = "", "", "", 0
+	if tokens < 0 || batch < 0 {
+		return costmodel.Header{}, usagef("--tokens and --batch must not be negative, got %d and %d", tokens, batch)
+	}
+	h.DeviceKind, h.DeviceName, h.Runtime, h.Batch = "", "", "", batch
 	h.Source = path
-	h.Notes = []string{"imported from an NViT latency_head.json: device, runtime and batch unknown; NViT's geometry assumed (198 tokens)",
-		"MLP_1 in the source is a block without MLP: mlp 0 here"}
-	return h
+	h.Notes = []string{"imported from a latency_head.json that is not NViT's released table: device, runtime and dtype unknown"}
+	switch {
+	case tokens == 0 || tokens == h.Tokens:
+		h.Notes = append(h.Notes, "NViT's geometry assumed (DeiT-B-distilled, 198 tokens); --tokens sets another")
+	default:
+		h.Tokens, h.Image, h.Patch, h.Channels, h.Classes = tokens, 0, 0, 0, 0
+		h.Notes = append(h.Notes, fmt.Sprintf("%d tokens from --tokens; model geometry unknown", tokens))
+	}
+	if batch == 0 {
+		h.Notes = append(h.Notes, "batch unknown (--batch sets it)")
+	}
+	h.Notes = append(h.Notes, "MLP_1 in the source is a block without MLP: mlp 0 here")
+	return h, nil
 }
