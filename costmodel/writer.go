@@ -20,7 +20,8 @@ type WriterOptions struct {
 // Writer appends rows to a JSON Lines table. Every row is written with one
 // Write call to the destination and flushed (and synced with
 // WriterOptions.Sync) before Write returns: a killed sweep loses nothing
-// already written.
+// already written. A Writer from Create or Resume holds an exclusive lock on
+// its file until Close (on Unix; see ErrLocked).
 type Writer struct {
 	w      io.Writer
 	name   string
@@ -54,12 +55,23 @@ func (w *Writer) writeHeader(h Header) error {
 	return w.writeLine(line)
 }
 
+// ErrLocked is the error (wrapped, with the file's name) of Create and Resume
+// when another Writer holds the table: two sweeps resuming one table would
+// each write at the offset where they found its end, over each other's rows.
+var ErrLocked = errors.New("another sweep is writing this table (it is locked)")
+
 // Create creates a new table file at path with header h. It refuses to
 // overwrite an existing file: continue one with Resume.
 func Create(path string, h Header, opt WriterOptions) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("costmodel: create table: %w", err)
+	}
+	// A Resume may open the new file before the header is written: the lock
+	// makes it wait for this Writer's Close instead.
+	if err := lockFile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("costmodel: create %s: %w", path, err)
 	}
 	w := &Writer{w: f, name: path, opt: opt, closer: f}
 	if err := w.writeHeader(h); err != nil {
@@ -104,8 +116,9 @@ func (w *Writer) writeLine(line []byte) error {
 	return nil
 }
 
-// Close closes the file of a Writer from Create or Resume; for one from
-// NewWriter it does nothing (the caller owns the destination).
+// Close closes the file of a Writer from Create or Resume, which releases its
+// lock; for one from NewWriter it does nothing (the caller owns the
+// destination).
 func (w *Writer) Close() error {
 	if w.closer == nil {
 		return nil
@@ -131,7 +144,8 @@ type Resumed struct {
 // when it does not exist or holds no complete header. An existing header must
 // be compatible with h (Header.Compatible) and stays as it is. A torn last
 // line is cut off; a last complete line that lacks only its newline gets one.
-// No complete row is ever removed.
+// No complete row is ever removed. The file stays locked until the Writer is
+// closed; a table another Writer holds is refused untouched (ErrLocked).
 func Resume(path string, h Header, opt WriterOptions) (*Writer, Resumed, error) {
 	fail := func(err error) (*Writer, Resumed, error) {
 		return nil, Resumed{}, fmt.Errorf("costmodel: resume %s: %w", path, err)
@@ -144,6 +158,11 @@ func Resume(path string, h Header, opt WriterOptions) (*Writer, Resumed, error) 
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
+		return fail(err)
+	}
+	// Locked before reading: the end found below must stay the end.
+	if err := lockFile(f); err != nil {
+		f.Close()
 		return fail(err)
 	}
 	data, err := io.ReadAll(f)

@@ -1,0 +1,9 @@
+//go:build !(darwin || dragonfly || freebsd || linux || netbsd || openbsd)
+
+package costmodel
+
+import "os"
+
+// lockFile does nothing where syscall has no flock: tables are written
+// unguarded against a second sweep there.
+func lockFile(*os.File) error { return nil }
