@@ -267,11 +267,15 @@ type passFunc func(file string, h costmodel.Header, ms []profiler.Measurer, labe
 // inPasses runs pass once for each of h's passes into the pass files of out
 // (passFiles), each with a header note saying which pass it is, the last with
 // measurers that combine each row's passes, and then reports how far apart
-// the passes were (unless quiet).
+// the passes were (unless quiet). A pass whose configurations failed
+// (*failedConfigs) does not stop the later ones, which measure what it
+// measured (laterPass); the failures of every pass are the error at the end,
+// once the table is written.
 func inPasses(w io.Writer, out string, h costmodel.Header, measurers []profiler.Measurer, quiet bool, pass passFunc) error {
 	files := passFiles(out, h.Method.Passes)
 	var earlier []costmodel.Table
 	var spread profiler.PassSpread
+	var failed *failedConfigs
 	for i, file := range files {
 		label, ph, ms := "sweep", h, measurers
 		if len(files) > 1 {
@@ -289,8 +293,14 @@ func inPasses(w io.Writer, out string, h costmodel.Header, measurers []profiler.
 				ms[k] = profiler.FloorOfPasses(m, earlier, &spread)
 			}
 		}
+		if i > 0 {
+			ms = measuredIn(earlier[i-1], ms)
+		}
 		t, err := pass(file, ph, ms, label)
-		if err != nil {
+		var f *failedConfigs
+		if errors.As(err, &f) {
+			failed = failed.join(f)
+		} else if err != nil {
 			return err
 		}
 		earlier = append(earlier, t)
@@ -298,13 +308,75 @@ func inPasses(w io.Writer, out string, h costmodel.Header, measurers []profiler.
 	if len(files) > 1 && !quiet {
 		reportPassSpread(w, &spread, out)
 	}
+	if failed != nil {
+		return failed
+	}
 	return nil
+}
+
+// failedConfigs is the error of a pass that went over all its configurations
+// but could not measure some: its table holds the others.
+type failedConfigs struct {
+	failed []*profiler.ConfigError
+	again  string // how to retry them
+}
+
+func (e *failedConfigs) Error() string {
+	return fmt.Sprintf("%d configurations failed (first: %v); %s to retry them", len(e.failed), e.failed[0], e.again)
+}
+
+// join adds the failures of a later pass to e's (either may be nil). A later
+// pass never tries what an earlier one failed (laterPass), so none repeats.
+func (e *failedConfigs) join(later *failedConfigs) *failedConfigs {
+	if e == nil {
+		return later
+	}
+	return &failedConfigs{failed: append(slices.Clone(e.failed), later.failed...), again: e.again}
+}
+
+// laterPass is a measurer of a pass after the first, which measures only the
+// configurations the pass before it has rows for: one that failed there (out
+// of memory, say) would fail again in every pass, and a row the earlier
+// passes lack could not combine them as the table's header says. A --resume
+// retries it in the first pass, and the later passes follow. sweepPass
+// finds the limit through passConfigs.
+type laterPass struct {
+	profiler.Measurer
+	measured map[string]bool
+}
+
+// measuredIn limits ms to the configurations of prev (laterPass).
+func measuredIn(prev costmodel.Table, ms []profiler.Measurer) []profiler.Measurer {
+	measured := make(map[string]bool, len(prev.Rows))
+	for _, r := range prev.Rows {
+		measured[r.Key()] = true
+	}
+	out := make([]profiler.Measurer, len(ms))
+	for k, m := range ms {
+		out[k] = laterPass{m, measured}
+	}
+	return out
+}
+
+// passConfigs is configs less what the pass's measurers leave out (laterPass).
+func passConfigs(configs []costmodel.Row, ms []profiler.Measurer) []costmodel.Row {
+	if len(ms) == 0 {
+		return configs
+	}
+	lp, ok := ms[0].(laterPass)
+	if !ok {
+		return configs
+	}
+	return slices.DeleteFunc(slices.Clone(configs), func(r costmodel.Row) bool { return !lp.measured[r.Key()] })
 }
 
 // sumPhases adds up where the measurers that say so spent their time; ok is
 // false when none does (external runners).
 func sumPhases(ms []profiler.Measurer) (sum profiler.Phases, ok bool) {
 	for _, m := range ms {
+		if lp, limited := m.(laterPass); limited { // its embedded interface hides Phases
+			m = lp.Measurer
+		}
 		if p, has := m.(interface{ Phases() profiler.Phases }); has {
 			sum, ok = sum.Add(p.Phases()), true
 		}
@@ -343,7 +415,8 @@ func passFiles(out string, passes int) []string {
 
 // sweepPass measures what the table at path lacks of configs (creating or
 // resuming it) and returns the table as it ends. Its summary line goes to
-// log; again says how to continue after an interruption or failures.
+// log; again says how to continue after an interruption or failures. A pass
+// with failed configurations returns its table and a *failedConfigs.
 func sweepPass(c *cli.Context, configs []costmodel.Row, measurers []profiler.Measurer, h costmodel.Header, outPath, label string,
 	log io.Writer, again string) (costmodel.Table, error) {
 	w, res, err := costmodel.Resume(outPath, h, costmodel.WriterOptions{})
@@ -351,13 +424,21 @@ func sweepPass(c *cli.Context, configs []costmodel.Row, measurers []profiler.Mea
 		return costmodel.Table{}, err
 	}
 	defer w.Close()
-	todo := profiler.Remaining(configs, res.Table)
+	limited := passConfigs(configs, measurers)
+	todo := profiler.Remaining(limited, res.Table)
 	prog := newProgress(c.App.ErrWriter, label, len(todo), c.Bool("quiet"))
-	if n := len(configs) - len(todo); n > 0 {
-		prog.logf("resuming %s: %d of %d configurations already measured", outPath, n, len(configs))
+	if n := len(configs) - len(limited); n > 0 {
+		prog.logf("%s: leaving out %d configurations the previous pass could not measure", outPath, n)
+	}
+	if n := len(limited) - len(todo); n > 0 {
+		prog.logf("resuming %s: %d of %d configurations already measured", outPath, n, len(limited))
 	}
 	if res.Truncated > 0 {
 		prog.logf("resuming %s: removed a torn last line (%d bytes)", outPath, res.Truncated)
+	}
+	if n := len(res.Skipped); n > 0 { // not progress: shown even with --quiet
+		fmt.Fprintf(log, "resuming %s: %d unreadable rows kept as they are (first: %v); the configurations lacking a row will be measured again\n",
+			outPath, n, res.Skipped[0])
 	}
 	start := time.Now()
 	phasesBefore, _ := sumPhases(measurers)
@@ -391,14 +472,36 @@ func sweepPass(c *cli.Context, configs []costmodel.Row, measurers []profiler.Mea
 		}
 		return costmodel.Table{}, err
 	}
-	if len(result.Failed) > 0 {
-		return costmodel.Table{}, fmt.Errorf("%d configurations failed (first: %v); %s to retry them", len(result.Failed), result.Failed[0], again)
-	}
-	t, bad, err := costmodel.ReadTable(outPath)
-	if err == nil && len(bad) > 0 {
-		err = fmt.Errorf("%s: %d unreadable rows (first: %v)", outPath, len(bad), bad[0])
+	t, err := readPassTable(outPath, res.Skipped, log)
+	if err == nil && len(result.Failed) > 0 {
+		err = &failedConfigs{failed: result.Failed, again: again}
 	}
 	return t, err
+}
+
+// readPassTable reads the table at path as a pass left it. Its unreadable
+// lines that were there when the pass resumed it (before) are reported, not
+// an error: Resume keeps every complete line, and whatever configuration such
+// a line held lacked a row, so the pass measured it again (or it failed and
+// the pass says so). Any other unreadable line is an error, as this run's
+// rows are validated before they are written.
+func readPassTable(path string, before []*costmodel.SyntaxError, log io.Writer) (costmodel.Table, error) {
+	t, bad, err := costmodel.ReadTable(path)
+	if err != nil {
+		return t, err
+	}
+	known := make(map[int]bool, len(before))
+	for _, e := range before {
+		known[e.Line] = true
+	}
+	fresh := slices.DeleteFunc(slices.Clone(bad), func(e *costmodel.SyntaxError) bool { return known[e.Line] })
+	if len(fresh) > 0 {
+		return t, fmt.Errorf("%s: %d unreadable rows (first: %v)", path, len(fresh), fresh[0])
+	}
+	if len(bad) > 0 {
+		fmt.Fprintf(log, "%s: %d unreadable rows kept as found at the start (first: %v); readers skip them\n", path, len(bad), bad[0])
+	}
+	return t, nil
 }
 
 // startMeasurers opens the device(s) and fills the header's device fields.
