@@ -43,9 +43,17 @@ type Options struct {
 	// Eval is the data every step is evaluated on (nil: no accuracy in the log).
 	Eval      *Dataset
 	EvalBatch int
+	// Seed shifts the random streams of every step (saliency batches,
+	// fine-tuning order): runs that differ only in Seed show how much of a
+	// result is luck. 0 is the default streams.
+	Seed uint64
 	// Logf, when set, receives progress lines.
 	Logf func(format string, args ...any)
 }
+
+// seedShift separates the streams of Options.Seed values: more than any
+// step count, so that no two seeds share a step's stream.
+const seedShift = 1 << 20
 
 // DefaultOptions prunes to half the predicted latency in 5 steps.
 var DefaultOptions = Options{
@@ -105,6 +113,7 @@ type runConfig struct {
 	Dense     arch.Dim   `json:"dense"`
 	DenseMS   float64    `json:"dense_ms"`
 	Model     string     `json:"cost_model,omitempty"`
+	Seed      uint64     `json:"seed,omitempty"`
 }
 
 // Run prunes dense with model as the latency predictor and train as the
@@ -160,7 +169,7 @@ func Run(ctx stdctx.Context, backend backends.Backend, dense *Weights, model cos
 	}
 	reg := Regularizer{Model: model, Eta: opt.Eta, Raw: opt.RawEta}
 	cfg := runConfig{Target: opt.Target, Steps: opt.Steps, Eta: opt.Eta, RawEta: opt.RawEta, Selection: string(opt.Selection),
-		Groups: opt.Groups, Dense: dense.Spec.Dim(), DenseMS: denseMS}
+		Groups: opt.Groups, Dense: dense.Spec.Dim(), DenseMS: denseMS, Seed: opt.Seed}
 	if m, ok := model.(*costmodel.Model); ok {
 		cfg.Model = string(m.Kind()) + " " + m.Source().Summary
 	}
@@ -253,7 +262,7 @@ func Run(ctx stdctx.Context, backend backends.Backend, dense *Weights, model cos
 		}
 		target := denseMS * (1 - (1-opt.Target)*float64(step)/float64(opt.Steps))
 		so := opt.Saliency
-		so.Seed = uint64(1000 + step)
+		so.Seed = uint64(1000+step) + seedShift*opt.Seed
 		sal, err := Saliency(ctx, backend, cur, train, so)
 		if err != nil {
 			return nil, err
@@ -278,7 +287,7 @@ func Run(ctx stdctx.Context, backend backends.Backend, dense *Weights, model cos
 		ft := opt.FineTune
 		last := step == opt.Steps
 		ft.Teacher = teacher
-		ft.Seed += uint64(step)
+		ft.Seed += uint64(step) + seedShift*opt.Seed
 		var tr TrainResult
 		next, tr, err = Train(ctx, backend, next, train, ft)
 		if err != nil {
@@ -287,6 +296,7 @@ func Run(ctx stdctx.Context, backend backends.Backend, dense *Weights, model cos
 		if last && opt.Final.Steps > 0 {
 			fo := opt.Final
 			fo.Teacher = teacher
+			fo.Seed += seedShift * opt.Seed
 			var fr TrainResult
 			if next, fr, err = Train(ctx, backend, next, train, fo); err != nil {
 				return nil, err
@@ -431,10 +441,11 @@ func resumeRun(dir string, cfg runConfig, dense *Weights) ([]StepLog, *Weights, 
 		return nil, nil, fmt.Errorf("%s: %w", RunFile, err)
 	}
 	if have.Target != cfg.Target || have.Steps != cfg.Steps || have.Eta != cfg.Eta || have.RawEta != cfg.RawEta ||
-		have.Selection != cfg.Selection || have.Groups != cfg.Groups || dimString(have.Dense) != dimString(cfg.Dense) {
-		return nil, nil, fmt.Errorf("%s: the run there used target %g, %d steps, eta %g, %s selection, groups %+v on %s; this one asks for target %g, %d steps, eta %g, %s, groups %+v on %s",
-			dir, have.Target, have.Steps, have.Eta, have.Selection, have.Groups, dimString(have.Dense),
-			cfg.Target, cfg.Steps, cfg.Eta, cfg.Selection, cfg.Groups, dimString(cfg.Dense))
+		have.Selection != cfg.Selection || have.Groups != cfg.Groups || dimString(have.Dense) != dimString(cfg.Dense) ||
+		have.Seed != cfg.Seed {
+		return nil, nil, fmt.Errorf("%s: the run there used target %g, %d steps, eta %g, %s selection, groups %+v, seed %d on %s; this one asks for target %g, %d steps, eta %g, %s, groups %+v, seed %d on %s",
+			dir, have.Target, have.Steps, have.Eta, have.Selection, have.Groups, have.Seed, dimString(have.Dense),
+			cfg.Target, cfg.Steps, cfg.Eta, cfg.Selection, cfg.Groups, cfg.Seed, dimString(cfg.Dense))
 	}
 	if err := sameCostModel(have, cfg); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", dir, err)

@@ -94,6 +94,11 @@ func TestRun(t *testing.T) {
 	if _, err := Run(context.Background(), backend, dense, model, data, other, dir2, true); err == nil || !strings.Contains(err.Error(), "eta") {
 		t.Errorf("resume with another eta: %v", err)
 	}
+	other = opt
+	other.Seed = 1
+	if _, err := Run(context.Background(), backend, dense, model, data, other, dir2, true); err == nil || !strings.Contains(err.Error(), "seed 1") {
+		t.Errorf("resume with another seed: %v", err)
+	}
 }
 
 func TestRunBadInput(t *testing.T) {

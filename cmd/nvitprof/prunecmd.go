@@ -54,6 +54,7 @@ Examples:
 			&cli.Float64Flag{Name: "lr", Category: ft, Value: pruner.DefaultOptions.FineTune.LR, Usage: "peak fine-tuning learning rate"},
 			&cli.IntFlag{Name: "train-batch", Category: ft, Value: pruner.DefaultOptions.FineTune.BatchSize, Usage: "images per fine-tuning step"},
 			&cli.BoolFlag{Name: "distill", Category: ft, Usage: "add KL distillation to the dense model while fine-tuning"},
+			&cli.Uint64Flag{Name: "seed", Category: ft, Usage: "shifts every step's random streams (saliency batches, fine-tuning order); runs differing only in --seed show the run-to-run spread"},
 			&cli.IntFlag{Name: "eval-images", Category: ft, Value: 2000, Usage: "test images each step is evaluated on (0: all)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Category: out, Usage: "output `DIR`"},
 			&cli.BoolFlag{Name: "resume", Category: out, Usage: "continue the run in --out from its last completed step"},
@@ -119,6 +120,7 @@ func pruneOptions(c *cli.Context) (pruner.Options, error) {
 	opt.FineTune.LR, opt.Final.LR = c.Float64("lr"), c.Float64("lr")
 	opt.FineTune.BatchSize, opt.Final.BatchSize = c.Int("train-batch"), c.Int("train-batch")
 	opt.Distill = c.Bool("distill")
+	opt.Seed = c.Uint64("seed")
 	if opt.Steps < 1 || opt.Saliency.Batches < 1 || opt.FineTune.Steps < 0 || opt.Final.Steps < 0 || opt.FineTune.BatchSize < 1 {
 		return opt, usagef("--steps, --saliency-batches and --train-batch must be positive, fine-tuning steps not negative")
 	}
