@@ -148,6 +148,10 @@ type floorMeasurer struct {
 	spread  *PassSpread
 }
 
+// Unwrap is the measurer f combines the passes of, for callers that look
+// for its other methods (Phases).
+func (f floorMeasurer) Unwrap() Measurer { return f.Measurer }
+
 func (f floorMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepared, error) {
 	p, err := f.Measurer.Prepare(ctx, row)
 	if err != nil {

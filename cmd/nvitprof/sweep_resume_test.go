@@ -193,6 +193,9 @@ func TestSweepTwoPassesCombineEachDepthsFloors(t *testing.T) {
 	if !strings.Contains(errOut, "passes of a configuration were") {
 		t.Errorf("no statement of how the passes agreed: %q", errOut)
 	}
+	if !strings.Contains(errOut, out+": time per configuration") {
+		t.Errorf("no statement of where the last pass's time went: %q", errOut)
+	}
 	first, bad, err := costmodel.ReadTable(filepath.Join(dir, "t.pass1.jsonl"))
 	if err != nil || len(bad) != 0 {
 		t.Fatalf("first pass: %v %v", err, bad)

@@ -345,6 +345,9 @@ type laterPass struct {
 	measured map[string]bool
 }
 
+// Unwrap is the measurer l limits.
+func (l laterPass) Unwrap() profiler.Measurer { return l.Measurer }
+
 // measuredIn limits ms to the configurations of prev (laterPass).
 func measuredIn(prev costmodel.Table, ms []profiler.Measurer) []profiler.Measurer {
 	measured := make(map[string]bool, len(prev.Rows))
@@ -374,8 +377,12 @@ func passConfigs(configs []costmodel.Row, ms []profiler.Measurer) []costmodel.Ro
 // false when none does (external runners).
 func sumPhases(ms []profiler.Measurer) (sum profiler.Phases, ok bool) {
 	for _, m := range ms {
-		if lp, limited := m.(laterPass); limited { // its embedded interface hides Phases
-			m = lp.Measurer
+		for { // wrappers (laterPass, passes' floors) hide Phases behind an embedded interface
+			w, wraps := m.(interface{ Unwrap() profiler.Measurer })
+			if !wraps {
+				break
+			}
+			m = w.Unwrap()
 		}
 		if p, has := m.(interface{ Phases() profiler.Phases }); has {
 			sum, ok = sum.Add(p.Phases()), true
