@@ -31,7 +31,8 @@ func CombinePasses(last costmodel.Row, earlier []costmodel.Row) costmodel.Row {
 		return last
 	}
 	all := append(slices.Clone(earlier), last)
-	best := fastestPass(all)
+	floors, haveFloors := combinedFloors(all)
+	best := fastestPass(all, haveFloors)
 	samples := 0
 	each := make([]string, len(all))
 	for i, r := range all {
@@ -42,15 +43,15 @@ func CombinePasses(last costmodel.Row, earlier []costmodel.Row) costmodel.Row {
 	out.MedianMS, out.SpreadMS, out.Samples = best.MedianMS, best.SpreadMS, samples
 	out.Noisy = !slices.ContainsFunc(all, func(r costmodel.Row) bool { return !r.Noisy })
 	note := fmt.Sprintf("fastest of %d passes (%s ms)", len(all), strings.Join(each, ", "))
-	if f, ok := combinedFloors(all); ok {
-		out.Floors = &f
-		est := (f.MS[1] - f.MS[0]) / float64(f.Depths[1]-f.Depths[0])
+	if haveFloors {
+		out.Floors = &floors
+		est := (floors.MS[1] - floors.MS[0]) / float64(floors.Depths[1]-floors.Depths[0])
 		note = fmt.Sprintf("floors of %d passes (each: %s ms)", len(all), strings.Join(each, ", "))
+		out.MedianMS = max(est, 0)
 		if est < 0 {
-			est, out.Noisy = 0, true
-			note += fmt.Sprintf("; estimate %.4g ms clipped to 0", (f.MS[1]-f.MS[0])/float64(f.Depths[1]-f.Depths[0]))
+			out.Noisy = true
+			note += fmt.Sprintf("; estimate %.4g ms clipped to 0", est)
 		}
-		out.MedianMS = est
 	}
 	if last.Note != "" && !strings.Contains(last.Note, "clipped to 0") {
 		note = last.Note + "; " + note
@@ -60,10 +61,10 @@ func CombinePasses(last costmodel.Row, earlier []costmodel.Row) costmodel.Row {
 }
 
 // fastestPass is the row with the fastest high-depth floor when every row
-// has floors, else the one with the lowest positive latency (a zero, a
-// clipped difference, only when all are zero).
-func fastestPass(rows []costmodel.Row) costmodel.Row {
-	if _, ok := combinedFloors(rows); ok {
+// has floors (byFloors), else the one with the lowest positive latency (a
+// zero, a clipped difference, only when all are zero).
+func fastestPass(rows []costmodel.Row, byFloors bool) costmodel.Row {
+	if byFloors {
 		return slices.MinFunc(rows, func(a, b costmodel.Row) int { return cmp.Compare(a.Floors.MS[1], b.Floors.MS[1]) })
 	}
 	best := rows[0]

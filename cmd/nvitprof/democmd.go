@@ -257,8 +257,8 @@ func demoSweep(c *cli.Context, dev *profiler.Device, h costmodel.Header, path st
 	}
 	logf("sweeping %d configurations into %s in %d passes", len(configs), path, max(h.Method.Passes, 1))
 	err = inPasses(c.App.ErrWriter, path, h, []profiler.Measurer{m}, quiet,
-		func(file string, ph costmodel.Header, ms []profiler.Measurer, label string) (costmodel.Table, error) {
-			return sweepPass(c, configs, ms, ph, file, label, log, "rerun the demo with the same --out")
+		func(file string, ph costmodel.Header, ms []profiler.Measurer, only map[string]bool, label string) (costmodel.Table, error) {
+			return sweepPass(c, configs, only, ms, ph, file, label, log, "rerun the demo with the same --out")
 		})
 	return len(configs), err
 }

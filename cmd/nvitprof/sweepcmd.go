@@ -256,20 +256,25 @@ func runSweep(c *cli.Context) error {
 	defer closeAll()
 
 	return inPasses(c.App.ErrWriter, outPath, plan.header, measurers, false,
-		func(file string, h costmodel.Header, ms []profiler.Measurer, label string) (costmodel.Table, error) {
-			return sweepPass(c, plan.configs, ms, h, file, label, c.App.ErrWriter, "rerun with --resume")
+		func(file string, h costmodel.Header, ms []profiler.Measurer, only map[string]bool, label string) (costmodel.Table, error) {
+			return sweepPass(c, plan.configs, only, ms, h, file, label, c.App.ErrWriter, "rerun with --resume")
 		})
 }
 
-// passFunc measures one pass into file under h with ms, labelled for progress.
-type passFunc func(file string, h costmodel.Header, ms []profiler.Measurer, label string) (costmodel.Table, error)
+// passFunc measures one pass into file under h with ms, labelled for
+// progress. A non-nil only limits the pass to the configurations whose keys
+// it holds.
+type passFunc func(file string, h costmodel.Header, ms []profiler.Measurer, only map[string]bool, label string) (costmodel.Table, error)
 
 // inPasses runs pass once for each of h's passes into the pass files of out
 // (passFiles), each with a header note saying which pass it is, the last with
 // measurers that combine each row's passes, and then reports how far apart
 // the passes were (unless quiet). A pass whose configurations failed
-// (*failedConfigs) does not stop the later ones, which measure what it
-// measured (laterPass); the failures of every pass are the error at the end,
+// (*failedConfigs) does not stop the later ones, which measure only what it
+// measured: a configuration that failed (out of memory, say) would fail again
+// in every pass, and a row the earlier passes lack could not combine them as
+// the table's header says (a --resume retries it in the first pass, and the
+// later passes follow). The failures of every pass are the error at the end,
 // once the table is written.
 func inPasses(w io.Writer, out string, h costmodel.Header, measurers []profiler.Measurer, quiet bool, pass passFunc) error {
 	files := passFiles(out, h.Method.Passes)
@@ -293,10 +298,11 @@ func inPasses(w io.Writer, out string, h costmodel.Header, measurers []profiler.
 				ms[k] = profiler.FloorOfPasses(m, earlier, &spread)
 			}
 		}
+		var only map[string]bool
 		if i > 0 {
-			ms = measuredIn(earlier[i-1], ms)
+			only = keysOf(earlier[i-1])
 		}
-		t, err := pass(file, ph, ms, label)
+		t, err := pass(file, ph, ms, only, label)
 		var f *failedConfigs
 		if errors.As(err, &f) {
 			failed = failed.join(f)
@@ -326,7 +332,7 @@ func (e *failedConfigs) Error() string {
 }
 
 // join adds the failures of a later pass to e's (either may be nil). A later
-// pass never tries what an earlier one failed (laterPass), so none repeats.
+// pass never tries what an earlier one failed (inPasses), so none repeats.
 func (e *failedConfigs) join(later *failedConfigs) *failedConfigs {
 	if e == nil {
 		return later
@@ -334,50 +340,20 @@ func (e *failedConfigs) join(later *failedConfigs) *failedConfigs {
 	return &failedConfigs{failed: append(slices.Clone(e.failed), later.failed...), again: e.again}
 }
 
-// laterPass is a measurer of a pass after the first, which measures only the
-// configurations the pass before it has rows for: one that failed there (out
-// of memory, say) would fail again in every pass, and a row the earlier
-// passes lack could not combine them as the table's header says. A --resume
-// retries it in the first pass, and the later passes follow. sweepPass
-// finds the limit through passConfigs.
-type laterPass struct {
-	profiler.Measurer
-	measured map[string]bool
-}
-
-// Unwrap is the measurer l limits.
-func (l laterPass) Unwrap() profiler.Measurer { return l.Measurer }
-
-// measuredIn limits ms to the configurations of prev (laterPass).
-func measuredIn(prev costmodel.Table, ms []profiler.Measurer) []profiler.Measurer {
-	measured := make(map[string]bool, len(prev.Rows))
-	for _, r := range prev.Rows {
-		measured[r.Key()] = true
+// keysOf is the set of t's row keys.
+func keysOf(t costmodel.Table) map[string]bool {
+	keys := make(map[string]bool, len(t.Rows))
+	for _, r := range t.Rows {
+		keys[r.Key()] = true
 	}
-	out := make([]profiler.Measurer, len(ms))
-	for k, m := range ms {
-		out[k] = laterPass{m, measured}
-	}
-	return out
-}
-
-// passConfigs is configs less what the pass's measurers leave out (laterPass).
-func passConfigs(configs []costmodel.Row, ms []profiler.Measurer) []costmodel.Row {
-	if len(ms) == 0 {
-		return configs
-	}
-	lp, ok := ms[0].(laterPass)
-	if !ok {
-		return configs
-	}
-	return slices.DeleteFunc(slices.Clone(configs), func(r costmodel.Row) bool { return !lp.measured[r.Key()] })
+	return keys
 }
 
 // sumPhases adds up where the measurers that say so spent their time; ok is
 // false when none does (external runners).
 func sumPhases(ms []profiler.Measurer) (sum profiler.Phases, ok bool) {
 	for _, m := range ms {
-		for { // wrappers (laterPass, passes' floors) hide Phases behind an embedded interface
+		for { // a wrapper (the last pass's floors) hides Phases behind its embedded interface
 			w, wraps := m.(interface{ Unwrap() profiler.Measurer })
 			if !wraps {
 				break
@@ -424,14 +400,17 @@ func passFiles(out string, passes int) []string {
 // resuming it) and returns the table as it ends. Its summary line goes to
 // log; again says how to continue after an interruption or failures. A pass
 // with failed configurations returns its table and a *failedConfigs.
-func sweepPass(c *cli.Context, configs []costmodel.Row, measurers []profiler.Measurer, h costmodel.Header, outPath, label string,
-	log io.Writer, again string) (costmodel.Table, error) {
+func sweepPass(c *cli.Context, configs []costmodel.Row, only map[string]bool, measurers []profiler.Measurer, h costmodel.Header,
+	outPath, label string, log io.Writer, again string) (costmodel.Table, error) {
 	w, res, err := costmodel.Resume(outPath, h, costmodel.WriterOptions{})
 	if err != nil {
 		return costmodel.Table{}, err
 	}
 	defer w.Close()
-	limited := passConfigs(configs, measurers)
+	limited := configs
+	if only != nil {
+		limited = slices.DeleteFunc(slices.Clone(configs), func(r costmodel.Row) bool { return !only[r.Key()] })
+	}
 	todo := profiler.Remaining(limited, res.Table)
 	prog := newProgress(c.App.ErrWriter, label, len(todo), c.Bool("quiet"))
 	if n := len(configs) - len(limited); n > 0 {
