@@ -10,6 +10,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -187,6 +188,11 @@ func save(w io.Writer, f Format, opt Options, defW, defH vg.Length, rows, cols i
 		dc.FillText(sty, vg.Point{X: width / 2, Y: height - 2}, opt.Title)
 		dc = draw.Crop(dc, 0, 0, 0, -sty.Height(opt.Title)-4)
 	}
+	// Titles are wrapped here, where the width they get is known (a
+	// --width, a longer device name), not at a fixed number of characters.
+	for _, p := range plots {
+		p.Title.Text = wrapTo(p.Title.Text, p.Title.TextStyle, 0.96*width/vg.Length(cols))
+	}
 	if rows*cols == 1 {
 		plots[0].Draw(dc)
 	} else {
@@ -325,35 +331,36 @@ func (niceTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
-// wrap breaks s into lines of at most n characters at spaces.
-func wrap(s string, n int) string {
-	words := strings.Fields(s)
+// wrapTo breaks every line of s at spaces so that, in sty, none is wider
+// than width (a single word wider than width keeps its own line).
+func wrapTo(s string, sty text.Style, width vg.Length) string {
 	var lines []string
-	cur := ""
-	for _, w := range words {
-		if cur != "" && len([]rune(cur))+1+len([]rune(w)) > n {
-			lines = append(lines, cur)
-			cur = w
-			continue
+	for _, para := range strings.Split(s, "\n") {
+		cur := ""
+		for _, w := range strings.Fields(para) {
+			if cur != "" && sty.Width(cur+" "+w) > width {
+				lines = append(lines, cur)
+				cur = w
+				continue
+			}
+			if cur == "" {
+				cur = w
+			} else {
+				cur += " " + w
+			}
 		}
-		if cur == "" {
-			cur = w
-		} else {
-			cur += " " + w
-		}
-	}
-	if cur != "" {
 		lines = append(lines, cur)
 	}
 	return strings.Join(lines, "\n")
 }
 
-// setNote puts a line (or a few, wrapped) of small grey print above the plot.
+// setNote puts a line of small grey print above the plot (save wraps it to
+// the figure's width).
 func setNote(p *plot.Plot, note string) {
 	if note == "" {
 		return
 	}
-	p.Title.Text = wrap(note, 92)
+	p.Title.Text = note
 	p.Title.TextStyle.Font.Size = noteSize
 	p.Title.TextStyle.Color = color.Gray{0x40}
 }
