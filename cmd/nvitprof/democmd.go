@@ -46,6 +46,7 @@ About 12 minutes on two cores.`,
 				&cli.IntFlag{Name: "final-steps", Value: 400, Usage: "fine-tuning steps after the last pruning step"},
 				&cli.BoolFlag{Name: "distill", Usage: "fine-tune with KL distillation to the dense model"},
 				&cli.IntFlag{Name: "batch", Value: 64, Usage: "images per execution when measuring latency"},
+				threadsFlag,
 				&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 			},
 			Action: runDemo,
@@ -80,6 +81,7 @@ type demoModel struct {
 type demoSummary struct {
 	Device      string      `json:"device"`
 	Cores       int         `json:"cores"`
+	Threads     int         `json:"measure_threads"` // GOMAXPROCS while measuring
 	Batch       int         `json:"batch"`
 	Target      float64     `json:"target"`
 	Eta         float64     `json:"eta"`
@@ -138,18 +140,26 @@ func runDemo(c *cli.Context) error {
 	}
 	sum.TestImages = testSet.Len()
 
-	dev, err := openCPU()
+	// Measuring (the sweep, then the models side by side) uses --threads;
+	// training and fine-tuning every core.
+	restore, err := limitThreads(c, true)
 	if err != nil {
 		return err
 	}
+	dev, err := openCPU()
+	if err != nil {
+		restore()
+		return err
+	}
 	defer dev.Close()
-	sum.Device = dev.Hardware
+	sum.Device, sum.Threads = dev.Hardware, runtime.GOMAXPROCS(0)
 
 	// 2. Sweep and fit.
 	t0 = time.Now()
 	h := demoHeader(dev, sum.Batch, 2)
 	tablePath := filepath.Join(out, "cpu.jsonl")
 	rows, err := demoSweep(c, dev, h, tablePath, logf, quiet)
+	restore()
 	if err != nil {
 		return err
 	}
@@ -212,7 +222,12 @@ func runDemo(c *cli.Context) error {
 		m.Dim, m.Params, m.MACs, m.Accuracy, m.PredictedMS = m.spec.Dim(), m.spec.Params(), m.spec.MACs(), ev.Accuracy, p.TotalMS
 		logf("%s: %s, top-1 %.2f%%, predicted %.4g ms", m.Name, dimLine(m.spec), 100*m.Accuracy, m.PredictedMS)
 	}
-	if err := demoMeasure(c, dev, h, models, logf); err != nil {
+	if restore, err = limitThreads(c, true); err != nil {
+		return err
+	}
+	err = demoMeasure(c, dev, h, models, logf)
+	restore()
+	if err != nil {
 		return err
 	}
 	for i := range models {
@@ -312,8 +327,8 @@ func writeDemoSummary(out string, s demoSummary) error {
 }
 
 func printDemoSummary(w io.Writer, s demoSummary) {
-	fmt.Fprintf(w, "# nvitprof demo prune-mnist\n\n%s, GOMAXPROCS %d, batch %d; cost model: %s (%d configurations swept)\n",
-		s.Device, s.Cores, s.Batch, s.ModelSource, s.SweepRows)
+	fmt.Fprintf(w, "# nvitprof demo prune-mnist\n\n%s, %d cores (%d thread(s) while measuring), batch %d; cost model: %s (%d configurations swept)\n",
+		s.Device, s.Cores, s.Threads, s.Batch, s.ModelSource, s.SweepRows)
 	fmt.Fprintf(w, "target %.2f × dense predicted latency; latency-aware eta %g; top-1 on %d MNIST test images\n\n", s.Target, s.Eta, s.TestImages)
 	fmt.Fprintf(w, "| model | dims | params | top-1 | predicted ms | measured ms | predicted speedup | measured speedup |\n|---|---|---|---|---|---|---|---|\n")
 	for _, m := range s.Models {

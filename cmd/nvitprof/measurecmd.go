@@ -21,7 +21,7 @@ func measureCmd() *cli.Command {
 On the CPU both are the floor of their samples (--estimator min): a shared
 machine's other work only adds time. GPUs report the median.
 Example: nvitprof measure --device cpu --preset deit-t --batch 1`,
-		Flags: append(specFlags(), deviceFlag, pluginFlag,
+		Flags: append(specFlags(), deviceFlag, pluginFlag, threadsFlag,
 			&cli.IntFlag{Name: "batch", Aliases: []string{"b"}, Value: 1, Usage: "images per execution"},
 			&cli.StringFlag{Name: "dtype", Usage: "float32, bfloat16 or float16 (default: bfloat16 on GPUs, float32 on the CPU)"},
 			&cli.IntFlag{Name: "warmup", Value: 2, Usage: "untimed executions first"},
@@ -41,9 +41,15 @@ Example: nvitprof measure --device cpu --preset deit-t --batch 1`,
 			if format != "text" && format != "json" {
 				return usagef("unknown --format %q: want text or json", format)
 			}
-			if _, _, err := profiler.ParseDevice(c.String("device")); err != nil {
+			kind, _, err := profiler.ParseDevice(c.String("device"))
+			if err != nil {
 				return usageError{err}
 			}
+			restore, err := limitThreads(c, kind == profiler.KindCPU)
+			if err != nil {
+				return err
+			}
+			defer restore()
 			dev, err := profiler.OpenDevice(c.String("device"), profiler.DeviceOptions{Plugin: c.String("plugin")})
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/urfave/cli/v2"
 )
@@ -24,7 +25,7 @@ func quickstartCmd() *cli.Command {
   nvitprof report --table DIR/table.jsonl --model DIR/model.json --out DIR/report
 A rerun continues the sweep where it stopped and redoes the cheap stages.`,
 		Flags: []cli.Flag{
-			deviceFlag, pluginFlag,
+			deviceFlag, pluginFlag, threadsFlag,
 			&cli.StringFlag{Name: "preset", Value: "quick", Usage: "sweep preset"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "nvitprof-out", Usage: "output `DIR`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
@@ -44,6 +45,9 @@ A rerun continues the sweep where it stopped and redoes the cheap stages.`,
 			sweep := []string{"sweep", "--device", c.String("device"), "--preset", c.String("preset"), "--out", table, "--resume"}
 			if p := c.String("plugin"); p != "" {
 				sweep = append(sweep, "--plugin", p)
+			}
+			if c.IsSet("threads") {
+				sweep = append(sweep, "--threads", strconv.Itoa(c.Int("threads")))
 			}
 			if c.Bool("quiet") {
 				sweep = append(sweep, "--quiet")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -176,6 +177,10 @@ func TestSweepWithRunnerWorkers(t *testing.T) {
 	}
 	if table.Header.DeviceKind != "cpu" || !strings.Contains(strings.Join(table.Header.Notes, " "), "2 runner process") {
 		t.Errorf("header %+v", table.Header)
+	}
+	// The runners measure with the sweep's one thread (the default).
+	if runtime.NumCPU() > 1 && !strings.Contains(table.Header.DeviceName, "GOMAXPROCS 1") {
+		t.Errorf("runner device %q: the runners did not inherit --threads 1", table.Header.DeviceName)
 	}
 }
 

@@ -46,7 +46,9 @@ repeats from run to run where their median does not. GPUs use the median.
 A shared machine also has slow spells longer than one configuration takes, so
 on the CPU the sweep goes over the grid three times (--passes 3; the earlier
 passes are kept beside the table as OUT.pass1.jsonl, OUT.pass2.jsonl) and takes
-each depth's fastest execution over all the passes.
+each depth's fastest execution over all the passes. The CPU device runs one
+thread unless --threads says otherwise: on a shared 2-core machine one thread's
+passes were 7.5% apart where two threads' were 42% (README).
 
 Examples:
   nvitprof sweep --device cpu --preset quick --out quick.jsonl
@@ -75,6 +77,7 @@ Examples:
 			&cli.IntFlag{Name: "passes", Category: timing, Usage: "times to go over the whole grid, taking each depth's fastest execution over them; earlier passes are kept as OUT.passN.jsonl (default 1 GPU, 3 CPU)"},
 			&cli.StringFlag{Name: "estimator", Category: timing, Usage: "how samples become a latency: median, or min (the floor; default on the CPU)"},
 			&cli.Float64Flag{Name: "noise", Category: timing, Value: 0.05, Usage: "relative uncertainty above which a point is re-measured, then flagged noisy (median: IQR/median; min: gap to the second-fastest sample)"},
+			withCategory(threadsFlag, timing),
 			&cli.IntFlag{Name: "workers", Category: timing, Value: 1, Usage: "compiling processes per GPU; compilation, not timing, bounds GPU sweeps. One times at a time while the others are frozen (XLA autotuning runs kernels)"},
 			&cli.StringFlag{Name: "runner", Category: timing, Usage: "measure with an external runner `COMMAND` (JSON Lines on stdin/stdout; see README)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Category: out, Usage: "table `FILE` (JSON Lines); refuses to overwrite, see --resume"},
@@ -249,6 +252,11 @@ func runSweep(c *cli.Context) error {
 		}
 	}
 
+	restore, err := limitThreads(c, c.String("runner") == "" && onlyCPU(plan.devices))
+	if err != nil {
+		return err
+	}
+	defer restore()
 	measurers, closeAll, err := startMeasurers(c, &plan)
 	if err != nil {
 		return err
