@@ -327,8 +327,8 @@ func writeDemoSummary(out string, s demoSummary) error {
 }
 
 func printDemoSummary(w io.Writer, s demoSummary) {
-	fmt.Fprintf(w, "# nvitprof demo prune-mnist\n\n%s, %d cores (%d thread(s) while measuring), batch %d; cost model: %s (%d configurations swept)\n",
-		s.Device, s.Cores, s.Threads, s.Batch, s.ModelSource, s.SweepRows)
+	fmt.Fprintf(w, "# nvitprof demo prune-mnist\n\nmeasured on %s (training on %d threads), batch %d; cost model: %s (%d configurations swept)\n",
+		s.Device, s.Cores, s.Batch, s.ModelSource, s.SweepRows)
 	fmt.Fprintf(w, "target %.2f × dense predicted latency; latency-aware eta %g; top-1 on %d MNIST test images\n\n", s.Target, s.Eta, s.TestImages)
 	fmt.Fprintf(w, "| model | dims | params | top-1 | predicted ms | measured ms | predicted speedup | measured speedup |\n|---|---|---|---|---|---|---|---|\n")
 	for _, m := range s.Models {
