@@ -48,7 +48,7 @@ on the CPU the sweep goes over the grid three times (--passes 3; the earlier
 passes are kept beside the table as OUT.pass1.jsonl, OUT.pass2.jsonl) and takes
 each depth's fastest execution over all the passes. The CPU device runs one
 thread unless --threads says otherwise: on a shared 2-core machine one thread's
-passes were 7.5% apart where two threads' were 42% (README).
+passes were 11-28% apart where two threads' were 40-59% (README).
 
 Examples:
   nvitprof sweep --device cpu --preset quick --out quick.jsonl

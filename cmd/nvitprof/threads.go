@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/nvitprof/nvitprof/profiler"
-
 	"github.com/urfave/cli/v2"
 )
 
