@@ -140,30 +140,25 @@ func runDemo(c *cli.Context) error {
 	}
 	sum.TestImages = testSet.Len()
 
-	// Measuring (the sweep, then the models side by side) uses --threads;
-	// training and fine-tuning every core.
-	restore, err := limitThreads(c, true)
-	if err != nil {
-		return err
-	}
-	dev, err := openCPU()
-	if err != nil {
-		restore()
-		return err
-	}
-	defer dev.Close()
-	sum.Device, sum.Threads = dev.Hardware, runtime.GOMAXPROCS(0)
-
-	// 2. Sweep and fit.
+	// 2. Sweep and fit. Measuring (this sweep, and the models side by side
+	// below) uses --threads; training and fine-tuning every core.
 	t0 = time.Now()
-	h := demoHeader(dev, sum.Batch, 2)
 	tablePath := filepath.Join(out, "cpu.jsonl")
-	rows, err := demoSweep(c, dev, h, tablePath, logf, quiet)
-	restore()
+	var dev *profiler.Device
+	defer func() { dev.Close() }()
+	var h costmodel.Header
+	err = withThreads(c, true, func() (err error) {
+		if dev, err = openCPU(); err != nil {
+			return err
+		}
+		sum.Device, sum.Threads = dev.Hardware, runtime.GOMAXPROCS(0)
+		h = demoHeader(dev, sum.Batch, 2)
+		sum.SweepRows, err = demoSweep(c, dev, h, tablePath, logf, quiet)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	sum.SweepRows = rows
 	sum.SweepS = time.Since(t0).Seconds()
 	tab, _, err := costmodel.ReadTable(tablePath)
 	if err != nil {
@@ -222,12 +217,7 @@ func runDemo(c *cli.Context) error {
 		m.Dim, m.Params, m.MACs, m.Accuracy, m.PredictedMS = m.spec.Dim(), m.spec.Params(), m.spec.MACs(), ev.Accuracy, p.TotalMS
 		logf("%s: %s, top-1 %.2f%%, predicted %.4g ms", m.Name, dimLine(m.spec), 100*m.Accuracy, m.PredictedMS)
 	}
-	if restore, err = limitThreads(c, true); err != nil {
-		return err
-	}
-	err = demoMeasure(c, dev, h, models, logf)
-	restore()
-	if err != nil {
+	if err := withThreads(c, true, func() error { return demoMeasure(c, dev, h, models, logf) }); err != nil {
 		return err
 	}
 	for i := range models {

@@ -93,6 +93,7 @@ type sweepPlan struct {
 	header  costmodel.Header
 	configs []costmodel.Row
 	devices []string
+	cpu     bool // measured by nvitprof's pure-Go backend: CPU defaults and --threads apply
 }
 
 func planSweep(c *cli.Context) (sweepPlan, error) {
@@ -106,6 +107,7 @@ func planSweep(c *cli.Context) (sweepPlan, error) {
 	if c.String("runner") != "" {
 		gpu = true // an external runtime: deployment defaults
 	}
+	plan.cpu = !gpu
 
 	var p profiler.SweepPreset
 	if name := c.String("preset"); name != "" {
@@ -252,7 +254,7 @@ func runSweep(c *cli.Context) error {
 		}
 	}
 
-	restore, err := limitThreads(c, c.String("runner") == "" && onlyCPU(plan.devices))
+	restore, err := limitThreads(c, plan.cpu)
 	if err != nil {
 		return err
 	}

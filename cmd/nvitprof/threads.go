@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"strconv"
 
-	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
 )
 
@@ -45,14 +44,14 @@ func limitThreads(c *cli.Context, cpu bool) (restore func(), err error) {
 	}, nil
 }
 
-// onlyCPU reports whether every device named is the CPU.
-func onlyCPU(devices []string) bool {
-	for _, d := range devices {
-		if kind, _, err := profiler.ParseDevice(d); err != nil || kind != profiler.KindCPU {
-			return false
-		}
+// withThreads runs fn with the threads of --threads (limitThreads).
+func withThreads(c *cli.Context, cpu bool, fn func() error) error {
+	restore, err := limitThreads(c, cpu)
+	if err != nil {
+		return err
 	}
-	return len(devices) > 0
+	defer restore()
+	return fn()
 }
 
 // withCategory is f in a help category (flags are shared between commands).
