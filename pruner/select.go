@@ -259,22 +259,30 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 	var refused error // the last removal the cost model could not predict
 	for sel.PredictedMS > targetMS {
 		var best *layer
+		bestN := 0
 		bestScore := math.Inf(1)
 		for _, l := range layers {
 			if l.next >= len(l.groups) {
 				continue
 			}
-			g := l.groups[l.next]
+			g, n := l.groups[l.next], 1
 			if !removable(sel.Spec, g) {
 				continue
 			}
 			d, err := reg.marginalMS(sel.Spec, g)
 			if err != nil {
-				refused = err // outside the cost model's range: this layer stops here
-				continue
+				// Outside the cost model's range (a width below its grid):
+				// what is left of the layer can still go at once.
+				refused = err
+				if g, n = l.rest(l.next); n == 1 || !removable(sel.Spec, g) {
+					continue
+				}
+				if d, err = reg.marginalMS(sel.Spec, g); err != nil {
+					continue
+				}
 			}
 			if sc := score(g, d); best == nil || sc < bestScore {
-				best, bestScore = l, sc
+				best, bestN, bestScore = l, n, sc
 			}
 		}
 		if best == nil {
@@ -284,17 +292,36 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 			}
 			return sel, fmt.Errorf("pruner: the target %.4g ms is not reachable: nothing left to remove at %.4g ms%s", targetMS, sel.PredictedMS, why)
 		}
-		if err := sel.take(best, reg); err != nil {
+		if err := sel.take(best, bestN, reg); err != nil {
 			return Selected{}, err
 		}
 	}
 	return sel, nil
 }
 
-// take removes l's next group from sel.
-func (sel *Selected) take(l *layer, reg Regularizer) error {
-	g := l.groups[l.next]
-	ns, err := costmodel.Removal{Dim: g.Dim, Block: max(g.Block, 0), K: len(g.Units)}.Apply(sel.Spec)
+// rest merges l's groups from index from on into one group: removing what
+// is left of the layer. Taking a sub-block away whole (no heads, no MLP) is a
+// latency cliff a cost model predicts even where the widths on the way down
+// lie below its grid. n is the number of groups merged.
+func (l *layer) rest(from int) (g Group, n int) {
+	g = Group{Dim: l.dim, Block: l.block}
+	for _, r := range l.groups[from:] {
+		g.Units = append(g.Units, r.Units...)
+		g.Saliency += r.Saliency
+	}
+	slices.Sort(g.Units)
+	return g, len(l.groups) - from
+}
+
+// take removes l's next n groups from sel, at once: the cost model is asked
+// only about the architecture after all of them.
+func (sel *Selected) take(l *layer, n int, reg Regularizer) error {
+	taken := l.groups[l.next : l.next+n]
+	k := 0
+	for _, g := range taken {
+		k += len(g.Units)
+	}
+	ns, err := costmodel.Removal{Dim: l.dim, Block: max(l.block, 0), K: k}.Apply(sel.Spec)
 	if err != nil {
 		return err
 	}
@@ -303,8 +330,8 @@ func (sel *Selected) take(l *layer, reg Regularizer) error {
 		return fmt.Errorf("pruner: cost model: %w", err)
 	}
 	sel.Spec, sel.PredictedMS = ns, p.TotalMS
-	sel.Groups = append(sel.Groups, g)
-	l.next++
+	sel.Groups = append(sel.Groups, taken...)
+	l.next += n
 	return nil
 }
 
@@ -330,7 +357,15 @@ func knapsack(sel *Selected, layers []*layer, reg Regularizer, targetMS float64)
 			}
 			d, err := reg.marginalMS(s, g)
 			if err != nil {
-				break // outside the cost model's range
+				// Outside the cost model's range: the rest of the layer at once
+				// is the one option left (see layer.rest).
+				if r, n := l.rest(k); n > 1 && removable(s, r) {
+					if d, err := reg.marginalMS(s, r); err == nil {
+						b := int(math.Floor((lat + d) / need * bins))
+						opts[i] = append(opts[i], option{len(l.groups), min(b, bins), sal + r.Saliency})
+					}
+				}
+				break
 			}
 			ns, err := costmodel.Removal{Dim: g.Dim, Block: max(g.Block, 0), K: len(g.Units)}.Apply(s)
 			if err != nil {
@@ -382,12 +417,18 @@ func knapsack(sel *Selected, layers []*layer, reg Regularizer, targetMS float64)
 		b = prev[i][b]
 	}
 	for i, l := range layers {
-		for range counts[i] {
-			if !removable(sel.Spec, l.groups[l.next]) {
-				break
-			}
-			if err := sel.take(l, reg); err != nil {
-				break // the combination left the cost model's range: the greedy top-up continues
+		if counts[i] == 0 {
+			continue
+		}
+		// At once, as the options were priced: a layer's whole removal may
+		// pass widths the cost model refuses.
+		if err := sel.take(l, counts[i], reg); err != nil {
+			// The combination left the cost model's range (layers interact
+			// through EMB): take what still predicts; the greedy top-up continues.
+			for range counts[i] {
+				if !removable(sel.Spec, l.groups[l.next]) || sel.take(l, 1, reg) != nil {
+					break
+				}
 			}
 		}
 	}

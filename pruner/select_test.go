@@ -252,7 +252,7 @@ func TestSelectWithFittedModel(t *testing.T) {
 	}
 }
 
-// floorModel refuses MLP widths below 4 (but allows 0), like a cost model
+// floorModel refuses MLP widths 1–3 (but allows 0), like a cost model
 // whose grid starts higher.
 type floorModel struct{ linearModel }
 
@@ -281,26 +281,43 @@ func (m floorModel) Marginal(s arch.Spec, r costmodel.Removal) (float64, error) 
 	return a.TotalMS - b.TotalMS, nil
 }
 
-// TestSelectSkipsRefusedRemovals: a removal the cost model cannot predict
-// stops that layer instead of failing the selection.
-func TestSelectSkipsRefusedRemovals(t *testing.T) {
+// TestSelectJumpsOverRefusedWidths is a hand-computed case: MLP widths 1–3
+// lie below the cost model's range, but a block without an MLP does not.
+// The dense model (EMB 16, three blocks of 4 heads of 8+8, MLP 32) is
+// predicted at 0.16 + 3·(0.064 + 0.32) = 1.312 ms; the target is 0.4 ms.
+// MLP neurons are nearly useless, so both selections cut the
+// MLPs to the floor of 4 (0.472 ms) and then need two blocks' last four
+// neurons at once (0.04 ms each): MLP 0, 0, 4 in some order, never 1–3.
+func TestSelectJumpsOverRefusedWidths(t *testing.T) {
 	m := floorModel{linearModel{cEMB: 0.01, cAttn: 0.001, cMLP: 0.01}}
 	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 {
 		if d == costmodel.DimMLP {
-			return 0.001 // the MLP goes first, down to the floor
+			return 0.001
 		}
 		return 1 + float64(i)
 	})
-	dense, _ := m.Latency(selSpec)
 	for _, method := range []Selection{SelectGreedy, SelectKnapsack} {
-		got, err := Select(selSpec, sal, GroupSizes{1, 1, 1, 1, 1}, Regularizer{Model: m}, method, 0.3*dense.TotalMS)
+		got, err := Select(selSpec, sal, GroupSizes{1, 1, 1, 1, 1}, Regularizer{Model: m}, method, 0.4)
 		if err != nil {
 			t.Fatalf("%s: %v", method, err)
 		}
+		var mlp []int
 		for _, b := range got.Spec.Blocks {
-			if b.MLP != 4 {
-				t.Errorf("%s: MLP %d, want the floor 4", method, b.MLP)
-			}
+			mlp = append(mlp, b.MLP)
+		}
+		slices.Sort(mlp)
+		if !slices.Equal(mlp, []int{0, 0, 4}) || got.Spec.EMB != selSpec.EMB {
+			t.Errorf("%s: %s, want MLP 0, 0, 4 in some order and EMB 16", method, formatDim(got.Spec))
+		}
+		if math.Abs(got.PredictedMS-0.392) > 1e-9 {
+			t.Errorf("%s: predicted %.6g ms, want 0.392", method, got.PredictedMS)
+		}
+		k, err := KeepAll(selSpec).without(got.Groups).Spec(selSpec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(k.Blocks, got.Spec.Blocks) {
+			t.Errorf("%s: keep lists give %s, selection %s", method, formatDim(k), formatDim(got.Spec))
 		}
 	}
 }
