@@ -31,11 +31,15 @@ in --steps steps with fine-tuning after each, until the predicted latency is at 
 predicted latency, loss, accuracy), step_NNN.safetensors (the last completed step), and at
 the end pruned.safetensors (timm naming, physically smaller tensors) and pruned.json (NViT
 dim file). Ctrl-C stops with every completed step on disk; --resume continues.
---eta 0 is the latency-blind baseline. The table must be measured with the model's tokens
-(sweep with its geometry: nvitprof sweep --emb ... with the same image/patch).
+--eta 0 is the latency-blind baseline; --selection knapsack (HALP) matched or beat it in the
+README's runs, where NViT's score with eta 1 lost accuracy. A layer the cost model will not
+narrow further (a width below its table's range) can still go whole (no heads, no MLP): a
+sub-block's fixed cost is a latency cliff the table predicts. The table must be measured with
+the model's tokens (sweep with its geometry: nvitprof sweep --emb ... with the same image/patch).
 Examples:
   nvitprof prune --weights m/model.safetensors --arch m/model.json --table cpu.jsonl --target 0.5 --out pruned
   nvitprof prune --weights m/model.safetensors --model cpu-hw.json --target 0.5 --eta 0 --out blind
+  nvitprof prune --weights m/model.safetensors --table cpu.jsonl --target 0.5 --selection knapsack --eta 0 --out halp
   nvitprof prune --weights m/model.safetensors --table cpu.jsonl --target 0.5 --out pruned --resume`,
 		Flags: append(tableFlags(), kindFlag(),
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "cost model `FILE` written by nvitprof fit (instead of --table)"},
