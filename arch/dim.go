@@ -18,6 +18,11 @@ type Dim struct {
 	MLP  []int `json:"MLP"`
 }
 
+// String is d on one line: EMB 64 head [4 4] QK [16 16] V [16 16] MLP [128 128].
+func (d Dim) String() string {
+	return fmt.Sprintf("EMB %d head %v QK %v V %v MLP %v", d.EMB, d.Head, d.QK, d.V, d.MLP)
+}
+
 // Dim returns the NViT description of s's dimensions.
 func (s Spec) Dim() Dim {
 	d := Dim{EMB: s.EMB}

@@ -3,7 +3,7 @@
 # selection at least as accurate as the latency-blind one (η = 0)? Prunes one
 # dense model against one table with HALP's knapsack and with η = 0 for each
 # seed (two runs at a time: this is training, not timing), then prints the
-# paired differences (bench/paired.py).
+# paired differences and draws them (nvitprof prune-compare, OUTDIR/compare.png).
 #
 #   bench/prune-pairs.sh WEIGHTS TABLE TARGET "SEEDS" OUTDIR [extra prune flags]
 #   bench/prune-pairs.sh demo/dense/model.safetensors demo/cpu.jsonl 0.5 "1 2 3 4 5" pairs
@@ -12,7 +12,7 @@
 # after the last) and scores on all 10,000 MNIST test images. Finished runs
 # are kept: rerunning continues where a killed one stopped.
 set -euo pipefail
-[ $# -ge 5 ] || { sed -n 2,12p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 5 ] || { sed -n 2,13p "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 weights=$1 table=$2 target=$3 seeds=$4 out=$5
 shift 5
 bin=${NVITPROF:-bin/nvitprof}
@@ -37,4 +37,4 @@ for s in $seeds; do
 	run blind "$s" "$@"
 	wait
 done
-python3 "$(dirname "$0")/paired.py" "$out"
+"$bin" prune-compare --out "$out/compare.png" "$out"

@@ -555,7 +555,5 @@ func contains(xs []int, x int) bool {
 // formatDim is a one-line description of s's dimensions.
 func formatDim(s arch.Spec) string { return dimString(s.Dim()) }
 
-// dimString is NViT's dim object on one line: EMB 64 head [4 4] QK [16 16] V [16 16] MLP [128 128].
-func dimString(d arch.Dim) string {
-	return fmt.Sprintf("EMB %d head %v QK %v V %v MLP %v", d.EMB, d.Head, d.QK, d.V, d.MLP)
-}
+// dimString is NViT's dim object on one line (arch.Dim.String).
+func dimString(d arch.Dim) string { return d.String() }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +25,7 @@ func imageFolder(t *testing.T) string {
 	dir := t.TempDir()
 	for class, top := range map[string]bool{"top": true, "bottom": false} {
 		os.MkdirAll(filepath.Join(dir, class), 0o755)
-		for i := range 12 {
+		for i := range 30 {
 			img := image.NewGray(image.Rect(0, 0, 8, 8))
 			for y := range 8 {
 				for x := range 8 {
@@ -106,7 +109,8 @@ func TestTrainThenPrune(t *testing.T) {
 		t.Errorf("train output %q", out)
 	}
 	table := cpuTable(t, []int{4, 8})
-	pruned := filepath.Join(t.TempDir(), "p")
+	runs := t.TempDir()
+	pruned := filepath.Join(runs, "p")
 	pargs := []string{"prune", "--weights", filepath.Join(model, "model.safetensors"), "--table", table, "--data", data,
 		"--target", "0.6", "--steps", "2", "--finetune-steps", "3", "--final-steps", "3", "--train-batch", "8", "--saliency-batches", "2", "--out", pruned}
 	out, errOut, code = nvitprof(t, pargs...)
@@ -135,6 +139,14 @@ func TestTrainThenPrune(t *testing.T) {
 		t.Errorf("resume of a finished run: exit %d: %s", code, errOut)
 	}
 
+	// The latency-blind run beside it, and the two compared.
+	blind := filepath.Join(runs, "blind")
+	bargs := append(slices.Clone(pargs[:len(pargs)-2]), "--eta", "0", "--out", blind, "-q")
+	if _, errOut, code := nvitprof(t, bargs...); code != 0 {
+		t.Fatalf("blind prune: exit %d: %s", code, errOut)
+	}
+	checkPruneCompare(t, runs, pruned, blind)
+
 	w := filepath.Join(model, "model.safetensors")
 	for _, tc := range []struct {
 		name string
@@ -162,5 +174,64 @@ func TestTrainThenPrune(t *testing.T) {
 				t.Errorf("exit %d (want %d), stderr %q (want %q)", code, tc.code, errOut, tc.want)
 			}
 		})
+	}
+}
+
+// checkPruneCompare runs prune-compare on the folder holding a run with
+// NViT's score (aware) and a latency-blind one (blind) of the same dense
+// model, table, target and seed: one setting, one pair, whose difference
+// must be the two logs' final top-1 apart.
+func checkPruneCompare(t *testing.T, folder, aware, blind string) {
+	t.Helper()
+	final := func(dir string) pruner.StepLog {
+		logs, err := pruner.ReadLog(filepath.Join(dir, pruner.LogFile))
+		if err != nil || len(logs) == 0 {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		return logs[len(logs)-1]
+	}
+	want := 100 * (final(aware).Accuracy - final(blind).Accuracy)
+	fig := filepath.Join(t.TempDir(), "compare.png")
+	out, errOut, code := nvitprof(t, "prune-compare", "--format", "json", "--out", fig, folder)
+	if code != 0 {
+		t.Fatalf("prune-compare: exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Settings []struct {
+			Runs   []struct{ Method string }
+			Paired []struct {
+				Method string
+				Diffs  []float64
+				SE     *float64
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(got.Settings) != 1 || len(got.Settings[0].Runs) != 2 || len(got.Settings[0].Paired) != 1 {
+		t.Fatalf("prune-compare: %s", out)
+	}
+	p := got.Settings[0].Paired[0]
+	if p.Method != "NViT score, eta 1" || len(p.Diffs) != 1 || math.Abs(p.Diffs[0]-want) > 1e-9 || p.SE != nil {
+		t.Errorf("pair %+v, want NViT score, eta 1 at %+.4f points with no standard error (one seed)", p, want)
+	}
+	if img, err := os.ReadFile(fig); err != nil || !bytes.HasPrefix(img, []byte("\x89PNG")) {
+		t.Errorf("comparison figure: %v", err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"prune-compare"}, exitUsage, "run directories"},
+		{[]string{"prune-compare", folder, "--out", fig}, exitUsage, "flags go first"},
+		{[]string{"prune-compare", t.TempDir()}, exitFailure, "neither a pruning run"},
+		{[]string{"prune-compare", "--out", filepath.Join(t.TempDir(), "f.gif"), folder}, exitUsage, "--out"},
+	} {
+		_, errOut, code := nvitprof(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d (want %d), stderr %q (want %q)", tc.args, code, tc.code, errOut, tc.want)
+		}
 	}
 }
