@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/nvitprof/nvitprof/arch"
@@ -330,6 +331,17 @@ func printDemoSummary(w io.Writer, s demoSummary) {
 		what := map[string]string{"aware": fmt.Sprintf("NViT score, eta %g", s.Eta), "knapsack": "HALP knapsack", "blind": "eta = 0"}[m.Name]
 		fmt.Fprintf(w, "%-8s (%s): top-1 %+.2f points vs dense; measured speedup %.2f× vs predicted %.2f× (%+.1f%%)\n",
 			m.Name, what, 100*(m.Accuracy-s.Models[0].Accuracy), m.MeasSpeedup, m.PredSpeedup, 100*(m.MeasSpeedup/m.PredSpeedup-1))
+	}
+	// The pruning issue's third goal: latency-aware against blind at equal predicted latency.
+	if i := slices.IndexFunc(s.Models, func(m demoModel) bool { return m.Name == "blind" }); i > 0 {
+		b := s.Models[i]
+		fmt.Fprintln(w)
+		for _, m := range s.Models[1:] {
+			if m.Name != b.Name {
+				fmt.Fprintf(w, "%-8s - blind: top-1 %+.2f points at %.1f%% against %.1f%% of the dense model's predicted latency (one seed: bench/prune-pairs.sh repeats it)\n",
+					m.Name, 100*(m.Accuracy-b.Accuracy), 100*m.PredictedMS/s.Models[0].PredictedMS, 100*b.PredictedMS/s.Models[0].PredictedMS)
+			}
+		}
 	}
 	fmt.Fprintf(w, "\ntimes: train %.0f s, sweep %.0f s, prune %.0f s, evaluate+measure %.0f s, total %.0f s\n",
 		s.TrainS, s.SweepS, s.PruneS, s.MeasureS, s.TotalS)
