@@ -274,10 +274,8 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 				// Outside the cost model's range (a width below its grid):
 				// what is left of the layer can still go at once.
 				refused = err
-				if g, n = l.rest(l.next); n == 1 || !removable(sel.Spec, g) {
-					continue
-				}
-				if d, err = reg.marginalMS(sel.Spec, g); err != nil {
+				var ok bool
+				if g, n, d, ok = l.restRemoval(sel.Spec, l.next, reg); !ok {
 					continue
 				}
 			}
@@ -299,18 +297,25 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 	return sel, nil
 }
 
-// rest merges l's groups from index from on into one group: removing what
-// is left of the layer. Taking a sub-block away whole (no heads, no MLP) is a
-// latency cliff a cost model predicts even where the widths on the way down
-// lie below its grid. n is the number of groups merged.
-func (l *layer) rest(from int) (g Group, n int) {
+// restRemoval merges l's groups from index from on into one group: removing
+// what is left of the layer at s. Taking a sub-block away whole (no heads,
+// no MLP) is a latency cliff a cost model predicts even where the widths on
+// the way down lie below its grid. n is the number of groups merged and dMS
+// the latency saved; ok is false unless that is more than one group, valid
+// at s and predicted.
+func (l *layer) restRemoval(s arch.Spec, from int, reg Regularizer) (g Group, n int, dMS float64, ok bool) {
 	g = Group{Dim: l.dim, Block: l.block}
 	for _, r := range l.groups[from:] {
 		g.Units = append(g.Units, r.Units...)
 		g.Saliency += r.Saliency
 	}
 	slices.Sort(g.Units)
-	return g, len(l.groups) - from
+	n = len(l.groups) - from
+	if n < 2 || !removable(s, g) {
+		return g, n, 0, false
+	}
+	dMS, err := reg.marginalMS(s, g)
+	return g, n, dMS, err == nil
 }
 
 // take removes l's next n groups from sel, at once: the cost model is asked
@@ -358,12 +363,10 @@ func knapsack(sel *Selected, layers []*layer, reg Regularizer, targetMS float64)
 			d, err := reg.marginalMS(s, g)
 			if err != nil {
 				// Outside the cost model's range: the rest of the layer at once
-				// is the one option left (see layer.rest).
-				if r, n := l.rest(k); n > 1 && removable(s, r) {
-					if d, err := reg.marginalMS(s, r); err == nil {
-						b := int(math.Floor((lat + d) / need * bins))
-						opts[i] = append(opts[i], option{len(l.groups), min(b, bins), sal + r.Saliency})
-					}
+				// is the one option left (see layer.restRemoval).
+				if r, _, d, ok := l.restRemoval(s, k, reg); ok {
+					b := int(math.Floor((lat + d) / need * bins))
+					opts[i] = append(opts[i], option{len(l.groups), min(b, bins), sal + r.Saliency})
 				}
 				break
 			}

@@ -99,8 +99,12 @@ func readRuns(paths []string) (runs []pruner.RunSummary, skipped []string, err e
 		}
 		return err
 	}
+	isRun := func(dir string) bool {
+		_, err := os.Stat(filepath.Join(dir, pruner.RunFile))
+		return err == nil
+	}
 	for _, p := range paths {
-		if _, err := os.Stat(filepath.Join(p, pruner.RunFile)); err == nil {
+		if isRun(p) {
 			if err := read(p); err != nil {
 				return nil, nil, err
 			}
@@ -113,10 +117,7 @@ func readRuns(paths []string) (runs []pruner.RunSummary, skipped []string, err e
 		found := false
 		for _, e := range entries {
 			sub := filepath.Join(p, e.Name())
-			if !e.IsDir() {
-				continue
-			}
-			if _, err := os.Stat(filepath.Join(sub, pruner.RunFile)); err != nil {
+			if !e.IsDir() || !isRun(sub) {
 				continue
 			}
 			found = true
@@ -135,7 +136,11 @@ func readRuns(paths []string) (runs []pruner.RunSummary, skipped []string, err e
 // model's) and top-1, grouped by method, with the dense models at 100%.
 func comparisonFigure(cs []pruner.Comparison) reports.ParetoFigure {
 	fig := reports.ParetoFigure{Metric: reports.MetricAccuracy, LatencyLabel: "Predicted latency (% of the dense model's)"}
-	dense := map[string]bool{}
+	type denseModel struct {
+		dims     string
+		ms, top1 float64
+	}
+	dense := map[denseModel]bool{}
 	var models []string
 	for _, c := range cs {
 		for _, m := range c.MethodNames() {
@@ -144,7 +149,7 @@ func comparisonFigure(cs []pruner.Comparison) reports.ParetoFigure {
 					LatencyMS: 100 * r.Final.Relative, Params: r.Final.Params, MACs: r.Final.MACs, Accuracy: 100 * r.Final.Accuracy})
 			}
 		}
-		key := fmt.Sprintf("%s %.4g %.4g", c.Setting.Dense, c.Setting.DenseMS, c.Setting.DenseAcc)
+		key := denseModel{c.Setting.Dense, c.Setting.DenseMS, c.Setting.DenseAcc}
 		if !dense[key] && c.Setting.DenseAcc > 0 {
 			dense[key] = true
 			fig.Points = append(fig.Points, reports.ParetoPoint{Name: "dense", Group: "dense model", LatencyMS: 100, Accuracy: 100 * c.Setting.DenseAcc})
