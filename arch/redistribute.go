@@ -39,23 +39,6 @@ func (r Rounding) Round(x float64, step int) (int, error) {
 	return max(int(n), 1) * step, nil
 }
 
-// Geometry is the input side of a ViT: what its tokens and the parts outside
-// the blocks depend on.
-type Geometry struct {
-	Image, Patch, Channels, Classes, ExtraTokens int
-}
-
-// NViTGeometry is NViT's setting: 224² images, 16² patches, RGB, 1000
-// classes, cls + distillation tokens.
-func NViTGeometry() Geometry {
-	return Geometry{Image: 224, Patch: 16, Channels: 3, Classes: 1000, ExtraTokens: 2}
-}
-
-// Geometry returns s's input geometry.
-func (s Spec) Geometry() Geometry {
-	return Geometry{Image: s.Image, Patch: s.Patch, Channels: s.Channels, Classes: s.Classes, ExtraTokens: s.ExtraTokens}
-}
-
 // Rule is NViT's parameter redistribution rule (the paper's §5, ReViT): for
 // block b with depth factor ε_b,
 //

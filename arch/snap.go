@@ -15,13 +15,13 @@ type LatencyFunc func(Spec) (float64, error)
 
 // SnapOptions tune Snap. Zero fields take their defaults.
 type SnapOptions struct {
-	// Steps are the candidate increments per dimension: "emb" 16,
-	// "heads" 2, "qk" 8, "v" 8, "mlp" 16 by default. A dimension missing
-	// from Dims is not snapped.
-	Steps map[string]int
+	// Steps are the candidate increments per dimension: EMB 16, heads 2,
+	// QK 8, V 8, MLP 16 by default. A dimension missing from Dims is not
+	// snapped.
+	Steps map[Dimension]int
 	// Dims are the dimensions snapped, in this order; default emb, heads,
 	// qk, v, mlp (EMB first: it moves every block).
-	Dims []string
+	Dims []Dimension
 	// MaxGrow bounds the search: candidates go up to (1 + MaxGrow) × the
 	// current value (at least one step above it). Default 0.5.
 	MaxGrow float64
@@ -32,12 +32,12 @@ type SnapOptions struct {
 
 // SnapMove is one dimension moved by Snap.
 type SnapMove struct {
-	Dim      string  `json:"dim"`   // emb, heads, qk, v or mlp
-	Block    int     `json:"block"` // -1 for emb
-	From     int     `json:"from"`
-	To       int     `json:"to"`
-	Latency0 float64 `json:"latency_before"` // whole-model latency before the move
-	Latency1 float64 `json:"latency_after"`  // and after it (≤ before, within Tolerance)
+	Dim      Dimension `json:"dim"`   // emb, heads, qk, v or mlp
+	Block    int       `json:"block"` // -1 for emb
+	From     int       `json:"from"`
+	To       int       `json:"to"`
+	Latency0 float64   `json:"latency_before"` // whole-model latency before the move
+	Latency1 float64   `json:"latency_after"`  // and after it (≤ before, within Tolerance)
 }
 
 // SnapResult is what Snap did.
@@ -71,13 +71,13 @@ func (r SnapResult) String() string {
 }
 
 func (o SnapOptions) withDefaults() SnapOptions {
-	steps := map[string]int{"emb": 16, "heads": 2, "qk": 8, "v": 8, "mlp": 16}
+	steps := map[Dimension]int{DimEMB: 16, DimHeads: 2, DimQK: 8, DimV: 8, DimMLP: 16}
 	for k, v := range o.Steps {
 		steps[k] = v
 	}
 	o.Steps = steps
 	if o.Dims == nil {
-		o.Dims = []string{"emb", "heads", "qk", "v", "mlp"}
+		o.Dims = Dimensions()
 	}
 	if o.MaxGrow == 0 {
 		o.MaxGrow = 0.5
@@ -107,7 +107,7 @@ func Snap(ctx context.Context, s Spec, lat LatencyFunc, opt SnapOptions) (SnapRe
 	}
 	res := SnapResult{LatencyBefore: l0, ParamsBefore: s.Params(), MACsBefore: s.MACs()}
 	l := l0
-	try := func(dim string, block int, get func(Spec) int, set func(*Spec, int)) error {
+	try := func(dim Dimension, block int, get func(Spec) int, set func(*Spec, int)) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -145,18 +145,17 @@ func Snap(ctx context.Context, s Spec, lat LatencyFunc, opt SnapOptions) (SnapRe
 		return nil
 	}
 	for _, dim := range opt.Dims {
-		if dim == "emb" {
-			if err := try("emb", -1, func(s Spec) int { return s.EMB }, func(s *Spec, v int) { s.EMB = v }); err != nil {
+		if dim == DimEMB {
+			if err := try(dim, -1, func(s Spec) int { return s.EMB }, func(s *Spec, v int) { s.EMB = v }); err != nil {
 				return SnapResult{}, err
 			}
 			continue
 		}
-		get, set, err := blockField(dim)
-		if err != nil {
+		if _, err := ParseDimension(string(dim)); err != nil {
 			return SnapResult{}, err
 		}
 		for i := range cur.Blocks {
-			if err := try(dim, i, func(s Spec) int { return get(s.Blocks[i]) }, func(s *Spec, v int) { set(&s.Blocks[i], v) }); err != nil {
+			if err := try(dim, i, func(s Spec) int { return s.Blocks[i].Get(dim) }, func(s *Spec, v int) { s.Blocks[i].Set(dim, v) }); err != nil {
 				return SnapResult{}, err
 			}
 		}
@@ -164,20 +163,6 @@ func Snap(ctx context.Context, s Spec, lat LatencyFunc, opt SnapOptions) (SnapRe
 	res.Spec, res.LatencyAfter = cur, l
 	res.ParamsAfter, res.MACsAfter = cur.Params(), cur.MACs()
 	return res, nil
-}
-
-func blockField(dim string) (func(Block) int, func(*Block, int), error) {
-	switch dim {
-	case "heads":
-		return func(b Block) int { return b.Heads }, func(b *Block, v int) { b.Heads = v }, nil
-	case "qk":
-		return func(b Block) int { return b.QK }, func(b *Block, v int) { b.QK = v }, nil
-	case "v":
-		return func(b Block) int { return b.V }, func(b *Block, v int) { b.V = v }, nil
-	case "mlp":
-		return func(b Block) int { return b.MLP }, func(b *Block, v int) { b.MLP = v }, nil
-	}
-	return nil, nil, fmt.Errorf("arch: snap: unknown dimension %q (want emb, heads, qk, v or mlp)", dim)
 }
 
 // FamilyOptions describe a family of rule variants across a latency budget.

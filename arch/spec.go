@@ -30,13 +30,7 @@ type Spec struct {
 }
 
 // Patches is the number of image patches, (Image/Patch)².
-func (s Spec) Patches() int {
-	if s.Patch <= 0 {
-		return 0
-	}
-	n := s.Image / s.Patch
-	return n * n
-}
+func (s Spec) Patches() int { return s.Geometry().Patches() }
 
 // Tokens is the sequence length every block sees: patches plus extra tokens.
 func (s Spec) Tokens() int { return s.Patches() + s.ExtraTokens }

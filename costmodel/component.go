@@ -7,33 +7,34 @@ import (
 	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // axisNames are the dimensions a component's latency depends on, in grid order.
-func axisNames(k Kind) []string {
+func axisNames(k tablefmt.Kind) []string {
 	switch k {
-	case KindAttn:
+	case tablefmt.KindAttn:
 		return []string{"emb", "heads", "qk", "v"}
-	case KindMLP:
+	case tablefmt.KindMLP:
 		return []string{"emb", "mlp"}
-	case KindBlock:
+	case tablefmt.KindBlock:
 		return []string{"emb", "heads", "qk", "v", "mlp"}
-	case KindRest:
+	case tablefmt.KindRest:
 		return []string{"emb"}
 	}
 	panic("costmodel: no component for kind " + string(k))
 }
 
 // rowPoint is the grid point of a row of kind attn, mlp, block or rest.
-func rowPoint(r Row) []int {
+func rowPoint(r tablefmt.Row) []int {
 	switch r.Kind {
-	case KindAttn:
+	case tablefmt.KindAttn:
 		return []int{r.EMB, r.Heads, r.QK, r.V}
-	case KindMLP:
+	case tablefmt.KindMLP:
 		return []int{r.EMB, r.MLP}
-	case KindBlock:
+	case tablefmt.KindBlock:
 		return []int{r.EMB, r.Heads, r.QK, r.V, r.MLP}
-	case KindRest:
+	case tablefmt.KindRest:
 		return []int{r.EMB}
 	}
 	panic("costmodel: no component for kind " + string(r.Kind))
@@ -50,8 +51,8 @@ const (
 // hold: 0 for a block's heads and MLP (the sub-block absent), else 1. A
 // block without heads has no QK or V; it sits at the smallest QK and V the
 // block rows with heads measured, so those axes never hold 0.
-func axisMin(k Kind, name string) int {
-	if k == KindBlock && (name == "heads" || name == "mlp") {
+func axisMin(k tablefmt.Kind, name string) int {
+	if k == tablefmt.KindBlock && (name == "heads" || name == "mlp") {
 		return 0
 	}
 	return 1
@@ -59,7 +60,7 @@ func axisMin(k Kind, name string) int {
 
 // checkAxes reports why axes cannot be the grid of a component of kind k:
 // an empty axis, a value out of range or not increasing, too many nodes.
-func checkAxes(k Kind, axes [][]float64) error {
+func checkAxes(k tablefmt.Kind, axes [][]float64) error {
 	names := axisNames(k)
 	if len(axes) != len(names) {
 		return fmt.Errorf("%d axes, want %d (%v)", len(axes), len(names), names)
@@ -88,21 +89,21 @@ func checkAxes(k Kind, axes [][]float64) error {
 // component is the latency of one kind of part (attn, mlp, block or rest)
 // as a function of its dimensions.
 type component struct {
-	kind     Kind
+	kind     tablefmt.Kind
 	names    []string
 	base     *grid     // the table's grid: measured values, holes filled
 	measured []bool    // per base node: a row measured it
 	coef     []float64 // hw: trend coefficients (trendFeatures order); nil for nvit-interp
 	modelK   ModelKind
-	header   Header
+	header   tablefmt.Header
 
 	pred *grid // what predictions interpolate: extended and enveloped (hw), zero plane added (nvit-interp)
 }
 
 // newComponent builds the component of kind k from rows (all of kind k).
-func newComponent(mk ModelKind, k Kind, h Header, rows []Row) (*component, error) {
+func newComponent(mk ModelKind, k tablefmt.Kind, h tablefmt.Header, rows []tablefmt.Row) (*component, error) {
 	names := axisNames(k)
-	last := map[string]Row{}
+	last := map[string]tablefmt.Row{}
 	var order []string
 	for _, r := range rows {
 		key := r.Key()
@@ -114,8 +115,8 @@ func newComponent(mk ModelKind, k Kind, h Header, rows []Row) (*component, error
 	// A block row without heads has no QK or V (they are 0): it stays off
 	// those axes, which hold only widths measured with heads, and sits at
 	// their smallest values, where at looks it up.
-	noWidths := func(r Row, d int) bool {
-		return k == KindBlock && r.Heads == 0 && (names[d] == "qk" || names[d] == "v")
+	noWidths := func(r tablefmt.Row, d int) bool {
+		return k == tablefmt.KindBlock && r.Heads == 0 && (names[d] == "qk" || names[d] == "v")
 	}
 	axes := make([][]float64, len(names))
 	for _, key := range order {
@@ -135,7 +136,7 @@ func newComponent(mk ModelKind, k Kind, h Header, rows []Row) (*component, error
 	if err := checkAxes(k, axes); err != nil {
 		return nil, fmt.Errorf("costmodel: fit %s: %w", k, err)
 	}
-	point := func(r Row) []int {
+	point := func(r tablefmt.Row) []int {
 		x := rowPoint(r)
 		for d := range x {
 			if noWidths(r, d) {
@@ -291,7 +292,7 @@ func (c *component) prepare() error {
 	}
 	axes := make([][]float64, len(c.names))
 	for d, a := range c.base.axes {
-		zero := c.kind == KindBlock && (c.names[d] == "heads" || c.names[d] == "mlp")
+		zero := c.kind == tablefmt.KindBlock && (c.names[d] == "heads" || c.names[d] == "mlp")
 		axes[d] = extendAxis(a, zero)
 	}
 	g := newGrid(axes)
@@ -317,7 +318,7 @@ func (c *component) prepare() error {
 			continue
 		}
 		g.values[k] = c.trend(nodeInts(x)) * math.Exp(r.at(p))
-		if c.kind == KindBlock && x[1] == 0 && x[4] == 0 {
+		if c.kind == tablefmt.KindBlock && x[1] == 0 && x[4] == 0 {
 			g.values[k] = 0 // neither sub-block: nothing runs
 		}
 	}
@@ -336,7 +337,7 @@ func (c *component) at(x []int) (float64, error) {
 	for i, v := range x {
 		xf[i] = float64(v)
 	}
-	if c.kind == KindBlock && x[1] == 0 {
+	if c.kind == tablefmt.KindBlock && x[1] == 0 {
 		xf[2], xf[3] = c.pred.axes[2][0], c.pred.axes[3][0]
 	}
 	if msg := c.pred.outOfRange(xf, c.names); msg != "" {
@@ -371,11 +372,11 @@ func (c *component) rangeRule(msg string) string {
 // without heads keeps its QK and V (0) here: at places it (see at).
 func (c *component) blockPoint(emb int, b arch.Block) []int {
 	switch c.kind {
-	case KindAttn:
+	case tablefmt.KindAttn:
 		return []int{emb, b.Heads, b.QK, b.V}
-	case KindMLP:
+	case tablefmt.KindMLP:
 		return []int{emb, b.MLP}
-	case KindBlock:
+	case tablefmt.KindBlock:
 		return []int{emb, b.Heads, b.QK, b.V, b.MLP}
 	}
 	return []int{emb}

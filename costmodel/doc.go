@@ -1,68 +1,40 @@
-// Package costmodel holds latency tables: the measurements a sweep makes,
-// their file formats (JSON Lines, CSV, NViT's latency_head.json), and the
-// cost models fitted to them.
+// Package costmodel turns a latency table (package tablefmt) into
+// predictions: the latency of any ViT architecture on the table's device,
+// the latency saved by removing units (what a latency-aware pruner needs),
+// and the model's own accuracy on configurations it was not fitted to.
 //
-// # The table format
+// # Models
 //
-// A table is a JSON Lines file (one JSON object per line, UTF-8). The first
-// line is the Header: it marks the file ("nvitprof_table": 1, the format
-// version) and records everything the latencies depend on besides the
-// dimensions (device, runtime and backend, dtype, batch, tokens, model
-// geometry, timing method) and where they came from (nvitprof version, time,
-// host, notes). Every following line is a Row, one measured configuration:
+// Fit builds a Model of one of two kinds:
 //
-//	{"nvitprof_table":1,"device":"cuda:0","device_kind":"cuda","device_name":"NVIDIA H100 80GB HBM3","runtime":"gomlx","backend":"xla","dtype":"bfloat16","batch":64,"tokens":197,"image":224,"patch":16,"channels":3,"classes":1000,"method":{"name":"differential","depths":[2,10],"warmup":5,"samples":30,"noise_threshold":0.05},"nvitprof_version":"0.1.0","time":"2026-11-26T17:00:00Z","host":"gpu01"}
-//	{"kind":"mlp","emb":768,"mlp":3072,"median_ms":0.313,"spread_ms":0.004,"samples":30,"macs":59492007936,"bytes":222472704}
+//   - ModelNViTInterp does what NVlabs/NViT's pruner does: multilinear
+//     interpolation of the measured grid, with a plane of zeros at EMB 0.
+//     Inversions in the table are kept, so a removal can be predicted to make
+//     the model slower (Marginal reports an *InversionError).
+//   - ModelHW (the default) keeps the measured grid, extrapolates it by a
+//     compute/memory trend fitted to package arch's exact counts, and makes it
+//     monotone (every node becomes the minimum over the nodes that dominate
+//     it), so that removing units never predicts a slower model while the
+//     measured staircases stay where they were measured.
 //
-// Row kinds and the dimensions that apply to them:
+// A block is attention + MLP when the table measured both sub-blocks, else the
+// table's whole-block component; a whole model is its blocks plus the rest
+// (patch embedding, tokens, norm, classifier). Model.Save and Load keep a
+// model in a JSON file that records the table it came from (Source).
 //
-//	attn   emb, heads, qk, v        one attention sub-block (with its LayerNorm and residual)
-//	mlp    emb, mlp                 one MLP sub-block (with its LayerNorm and residual)
-//	block  emb, heads, qk, v, mlp   one whole block; heads 0 or mlp 0 drops that sub-block
-//	rest   emb                      patch embedding, tokens, final norm, classifier(s)
-//	model  dim (and emb = dim.EMB)  a whole model, dim being NViT's {"EMB", "head", "QK", "V", "MLP"}
+// # Predictions
 //
-// Every row has median_ms (median latency of one configuration, one
-// execution over the header's batch, in milliseconds), spread_ms (the
-// interquartile range of the samples), samples, macs (multiply-accumulates of
-// one execution) and bytes (weight plus activation bytes of one execution; 0
-// when the dtype is unknown); optionally name, noisy (spread above the
-// header's noise threshold) and note. Header.WithCounts fills macs and bytes
-// from package arch's exact counts. Zero or absent header fields mean
-// unknown. Unknown fields are refused, so that a typo is not read as a zero.
+// Model.Latency predicts an arch.Spec, Model.Speedup one against another,
+// and Model.Marginal the latency a Removal saves (never negative for hw).
+// Every query outside what the table can support (other tokens or geometry,
+// widths far outside the grid) is refused with the range in the message;
+// nothing is clamped.
 //
-// Row.Key names a configuration (kind plus its dimensions, for example
-// "attn emb=768 heads=12 qk=64 v=64"); a resumed or merged table keeps the
-// last row of each key.
+// # Accuracy
 //
-// # Reading and writing
-//
-// Reader reads a table row by row in the manner of bufio.Scanner. A line
-// that is not a valid row (malformed JSON such as the last line of a file cut
-// by a kill, an unknown kind, a negative latency, impossible dimensions) is a
-// non-fatal *SyntaxError naming file:line; a missing or invalid header is
-// fatal. ReadTable reads a whole file and returns the bad lines beside it.
-//
-// Writer appends rows one line at a time, flushed (and, with
-// WriterOptions.Sync, fsynced) before Write returns, so a killed sweep loses
-// nothing it measured. Resume reopens a table to continue it: it checks that
-// the file's header is compatible with the run's (Header.Compatible), cuts off
-// a torn last line and returns the rows already there.
-//
-// WriteCSV and ReadCSV convert rows to and from CSV with a line of column
-// names (CSVColumns) for spreadsheets and hand-made tables; the table-wide
-// header stays in the JSONL file.
-//
-// # NViT's latency table
-//
-// LUT reads and writes NVlabs/NViT's latency_head.json, the nested object
-// EMB_e → QK_{H}_{qk} → V_v → MLP_m of seconds per full block, MLP_1 meaning
-// a block without MLP:
-//
-//	{"EMB_256": {"QK_1_1": {"V_1": {"MLP_1": 0.0066716670989990234, "MLP_128": 0.007343173027038574, ...}}}}
-//
-// A file written by Python's json.dump reads and writes back byte for byte.
-// LUT.Table turns it into block rows (NViTV100Header describes NViT's own V100
-// file); Table.LUT builds one over a LUTGrid from block rows, or from attn and
-// mlp rows added together, and refuses when the table does not cover the grid.
+// Eval cross-validates a model on its own table (k-fold, rows held out of the
+// fit) and predicts the table's whole blocks and models from their parts. It
+// reports MAPE, RMSPE, the share of predictions within ±5% and ±10%, and
+// Spearman's rank correlation per kind of row. Agreement compares two
+// measurements of the same grid: the floor no model of either can beat.
 package costmodel

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -61,7 +62,7 @@ func (f *NullFloat) UnmarshalJSON(b []byte) error {
 
 // Group is the evaluation of one kind of row.
 type Group struct {
-	Kind Kind `json:"kind"`
+	Kind tablefmt.Kind `json:"kind"`
 	// How says where the predictions come from: "k-fold" (each row predicted
 	// by a model fitted without its fold), or "not fitted" (block rows of a
 	// table that also measured attn and mlp, and model rows: predicted from
@@ -76,14 +77,14 @@ type Group struct {
 // EvalRow is one evaluated row: its measurement, its prediction (or why
 // there is none) and the fold that held it out.
 type EvalRow struct {
-	Kind        Kind      `json:"kind"`
-	Key         string    `json:"key"`
-	Name        string    `json:"name,omitempty"`
-	Fold        int       `json:"fold"` // 1..k for k-fold rows, 0 for rows never fitted
-	MeasuredMS  float64   `json:"measured_ms"`
-	PredictedMS NullFloat `json:"predicted_ms"` // NaN (null) when refused
-	ErrPct      NullFloat `json:"err_pct"`      // (predicted − measured) / measured, %; NaN when refused
-	Refused     string    `json:"refused,omitempty"`
+	Kind        tablefmt.Kind `json:"kind"`
+	Key         string        `json:"key"`
+	Name        string        `json:"name,omitempty"`
+	Fold        int           `json:"fold"` // 1..k for k-fold rows, 0 for rows never fitted
+	MeasuredMS  float64       `json:"measured_ms"`
+	PredictedMS NullFloat     `json:"predicted_ms"` // NaN (null) when refused
+	ErrPct      NullFloat     `json:"err_pct"`      // (predicted − measured) / measured, %; NaN when refused
+	Refused     string        `json:"refused,omitempty"`
 }
 
 // Evaluation is what Eval found.
@@ -109,7 +110,7 @@ type Evaluation struct {
 // predicted by the model fitted to the whole table (blocks as attention +
 // MLP, models as blocks + rest). Rows the model refuses (a held-out axis
 // value beyond the model's range) are counted, not hidden.
-func Eval(t Table, opt EvalOptions) (*Evaluation, error) {
+func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 	if opt.Kind == "" {
 		opt.Kind = ModelHW
 	}
@@ -128,7 +129,7 @@ func Eval(t Table, opt EvalOptions) (*Evaluation, error) {
 	}
 	ev := &Evaluation{Model: opt.Kind, Folds: opt.Folds, Seed: opt.Seed, Source: full.source}
 	idx := t.Index()
-	byKind := map[Kind][]Row{}
+	byKind := map[tablefmt.Kind][]tablefmt.Row{}
 	seen := map[string]bool{}
 	for _, r := range t.Rows {
 		if k := r.Key(); !seen[k] {
@@ -136,8 +137,8 @@ func Eval(t Table, opt EvalOptions) (*Evaluation, error) {
 			byKind[r.Kind] = append(byKind[r.Kind], idx[k])
 		}
 	}
-	decomposed := len(byKind[KindAttn]) > 0 && len(byKind[KindMLP]) > 0
-	for _, k := range []Kind{KindAttn, KindMLP, KindBlock, KindRest, KindModel} {
+	decomposed := len(byKind[tablefmt.KindAttn]) > 0 && len(byKind[tablefmt.KindMLP]) > 0
+	for _, k := range []tablefmt.Kind{tablefmt.KindAttn, tablefmt.KindMLP, tablefmt.KindBlock, tablefmt.KindRest, tablefmt.KindModel} {
 		rows := byKind[k]
 		if len(rows) == 0 {
 			continue
@@ -145,7 +146,7 @@ func Eval(t Table, opt EvalOptions) (*Evaluation, error) {
 		var er []EvalRow
 		how := "k-fold"
 		switch {
-		case k == KindModel || (k == KindBlock && decomposed):
+		case k == tablefmt.KindModel || (k == tablefmt.KindBlock && decomposed):
 			how = "not fitted"
 			er = predictUnfitted(full, t.Header, rows)
 		default:
@@ -157,17 +158,17 @@ func Eval(t Table, opt EvalOptions) (*Evaluation, error) {
 		ev.Rows = append(ev.Rows, er...)
 		ev.Groups = append(ev.Groups, summarise(k, how, opt.Folds, er))
 	}
-	if len(byKind[KindModel]) == 0 {
+	if len(byKind[tablefmt.KindModel]) == 0 {
 		ev.Warnings = append(ev.Warnings, "the table has no model rows: no whole-model error")
 	}
-	if len(byKind[KindRest]) == 0 {
+	if len(byKind[tablefmt.KindRest]) == 0 {
 		ev.Warnings = append(ev.Warnings, "the table has no rest rows: whole-model predictions count the blocks only")
 	}
 	return ev, nil
 }
 
 // kfold predicts every row of kind k from a model fitted without its fold.
-func kfold(t Table, k Kind, rows []Row, opt EvalOptions) ([]EvalRow, error) {
+func kfold(t tablefmt.Table, k tablefmt.Kind, rows []tablefmt.Row, opt EvalOptions) ([]EvalRow, error) {
 	h := fnv.New64a()
 	h.Write([]byte(k))
 	rng := rand.New(rand.NewPCG(opt.Seed, h.Sum64()))
@@ -178,9 +179,9 @@ func kfold(t Table, k Kind, rows []Row, opt EvalOptions) ([]EvalRow, error) {
 	}
 	out := make([]EvalRow, 0, len(rows))
 	for f := 1; f <= opt.Folds; f++ {
-		var train Table
+		var train tablefmt.Table
 		train.Header = t.Header
-		var test []Row
+		var test []tablefmt.Row
 		for _, r := range t.Rows {
 			if r.Kind == k && fold[r.Key()] == f {
 				continue
@@ -223,17 +224,17 @@ func kfold(t Table, k Kind, rows []Row, opt EvalOptions) ([]EvalRow, error) {
 
 // predictUnfitted predicts block rows from the components and model rows
 // from blocks + rest, with the model fitted to the whole table.
-func predictUnfitted(m *Model, h Header, rows []Row) []EvalRow {
+func predictUnfitted(m *Model, h tablefmt.Header, rows []tablefmt.Row) []EvalRow {
 	out := make([]EvalRow, 0, len(rows))
 	for _, r := range rows {
 		e := EvalRow{Kind: r.Kind, Key: r.Key(), Name: r.Name, MeasuredMS: r.MedianMS}
 		var v float64
 		var err error
-		if r.Kind == KindBlock {
+		if r.Kind == tablefmt.KindBlock {
 			v, err = m.BlockMS(r.EMB, h.Tokens, r.Block())
 		} else {
 			var s Prediction
-			spec, serr := h.spec(r)
+			spec, serr := h.ModelSpec(r)
 			if serr != nil {
 				err = serr
 			} else if s, err = m.Latency(spec); err == nil {
@@ -264,7 +265,7 @@ func finishRow(e EvalRow) EvalRow {
 }
 
 // summarise computes a group's metrics over its predicted rows.
-func summarise(k Kind, how string, folds int, rows []EvalRow) Group {
+func summarise(k tablefmt.Kind, how string, folds int, rows []EvalRow) Group {
 	g := Group{Kind: k, How: how, Rows: len(rows)}
 	var meas, pred []float64
 	for _, r := range rows {

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -20,15 +21,15 @@ import (
 //	activations  elements of the intermediate tensors written and read
 
 // trendFeatures names the features of a component's trend, in order.
-func trendFeatures(k Kind, h Header) []string {
+func trendFeatures(k tablefmt.Kind, h tablefmt.Header) []string {
 	switch k {
-	case KindAttn:
+	case tablefmt.KindAttn:
 		return []string{"launch", "dense_macs", "attn_macs", "weights", "activations"}
-	case KindMLP:
+	case tablefmt.KindMLP:
 		return []string{"launch", "dense_macs", "weights", "activations"}
-	case KindBlock:
+	case tablefmt.KindBlock:
 		return []string{"launch_attn", "launch_mlp", "dense_macs", "attn_macs", "weights", "activations"}
-	case KindRest:
+	case tablefmt.KindRest:
 		if restGeometry(h) {
 			return []string{"launch", "dense_macs", "weights", "activations"}
 		}
@@ -38,16 +39,13 @@ func trendFeatures(k Kind, h Header) []string {
 }
 
 // restGeometry reports whether h gives the model geometry rest counts need.
-func restGeometry(h Header) bool {
-	s := arch.Spec{Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes, EMB: 1,
-		Blocks: []arch.Block{{}}}
-	s.ExtraTokens = h.Tokens - s.Patches()
-	return s.Validate() == nil
+func restGeometry(h tablefmt.Header) bool {
+	return h.Geometry().Model("", 1, []arch.Block{{}}).Validate() == nil
 }
 
 // trendRow returns the features of the configuration at the integer point x
 // (see axisNames) under h.
-func trendRow(k Kind, h Header, x []int) []float64 {
+func trendRow(k tablefmt.Kind, h tablefmt.Header, x []int) []float64 {
 	t, batch := h.Tokens, float64(max(h.Batch, 1))
 	attn := func(emb int, b arch.Block) (dense, prod float64, c arch.Counts) {
 		c = arch.AttentionCounts(emb, t, b)
@@ -55,13 +53,13 @@ func trendRow(k Kind, h Header, x []int) []float64 {
 		return float64(c.MACs) - prod, prod, c
 	}
 	switch k {
-	case KindAttn:
+	case tablefmt.KindAttn:
 		dense, prod, c := attn(x[0], arch.Block{Heads: x[1], QK: x[2], V: x[3]})
 		return []float64{1, dense * batch, prod * batch, float64(c.Params), float64(c.Activations) * batch}
-	case KindMLP:
+	case tablefmt.KindMLP:
 		c := arch.MLPCounts(x[0], t, x[1])
 		return []float64{1, float64(c.MACs) * batch, float64(c.Params), float64(c.Activations) * batch}
-	case KindBlock:
+	case tablefmt.KindBlock:
 		b := arch.Block{Heads: x[1], QK: x[2], V: x[3], MLP: x[4]}
 		dense, prod, c := attn(x[0], b)
 		m := arch.MLPCounts(x[0], t, b.MLP)
@@ -74,20 +72,18 @@ func trendRow(k Kind, h Header, x []int) []float64 {
 		}
 		return []float64{la, lm, (dense + float64(m.MACs)) * batch, prod * batch,
 			float64(c.Params + m.Params), float64(c.Activations+m.Activations) * batch}
-	case KindRest:
+	case tablefmt.KindRest:
 		if !restGeometry(h) {
 			return []float64{1, float64(x[0]) * float64(t) * batch}
 		}
-		s := arch.Spec{Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes, EMB: x[0]}
-		s.ExtraTokens = h.Tokens - s.Patches()
-		c := s.RestCounts()
+		c := h.Geometry().Model("", x[0], nil).RestCounts()
 		return []float64{1, float64(c.MACs) * batch, float64(c.Params), float64(c.Activations) * batch}
 	}
 	panic("costmodel: no trend for kind " + string(k))
 }
 
 // trendAt evaluates the trend with coefficients coef at x.
-func trendAt(k Kind, h Header, coef []float64, x []int) float64 {
+func trendAt(k tablefmt.Kind, h tablefmt.Header, coef []float64, x []int) float64 {
 	f := trendRow(k, h, x)
 	s := 0.0
 	for i, c := range coef {
@@ -101,7 +97,7 @@ func trendAt(k Kind, h Header, coef []float64, x []int) float64 {
 // and large configurations count alike. Non-negativity is exact: with at
 // most six features every subset of them is solved by QR (gonum mat) and the
 // feasible solution of least residual wins.
-func fitTrend(k Kind, h Header, xs [][]int, y []float64) ([]float64, error) {
+func fitTrend(k tablefmt.Kind, h tablefmt.Header, xs [][]int, y []float64) ([]float64, error) {
 	p := len(trendFeatures(k, h))
 	n := len(xs)
 	if n == 0 {

@@ -1,14 +1,12 @@
 package costmodel
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // ModelKind names how a Model predicts.
@@ -60,12 +58,12 @@ var _ Predictor = (*Model)(nil)
 
 // Source says which table a model was fitted to.
 type Source struct {
-	Path    string `json:"path,omitempty"`   // the file, as given
-	Format  string `json:"format,omitempty"` // jsonl, csv or nvit-lut
-	Rows    int    `json:"rows"`             // rows the model was fitted to
-	SHA256  string `json:"sha256"`           // TableHash of the table
-	Summary string `json:"summary"`          // Header.Summary
-	Header  Header `json:"header"`           // the table's header
+	Path    string          `json:"path,omitempty"`   // the file, as given
+	Format  string          `json:"format,omitempty"` // jsonl, csv or nvit-lut
+	Rows    int             `json:"rows"`             // rows the model was fitted to
+	SHA256  string          `json:"sha256"`           // tablefmt.Table.Hash of the table
+	Summary string          `json:"summary"`          // tablefmt.Header.Summary
+	Header  tablefmt.Header `json:"header"`           // the table's header
 }
 
 // Model is a fitted cost model. Build one with Fit, or read one with Load.
@@ -118,7 +116,7 @@ type Source struct {
 type Model struct {
 	kind   ModelKind
 	source Source
-	comps  map[Kind]*component
+	comps  map[tablefmt.Kind]*component
 }
 
 // Kind is the model's kind.
@@ -128,13 +126,13 @@ func (m *Model) Kind() ModelKind { return m.kind }
 func (m *Model) Source() Source { return m.source }
 
 // Header is the header of the table the model was fitted to.
-func (m *Model) Header() Header { return m.source.Header }
+func (m *Model) Header() tablefmt.Header { return m.source.Header }
 
 // Components lists the kinds of rows the model has a component for
 // (attn, mlp, block, rest), in that order.
-func (m *Model) Components() []Kind {
-	var out []Kind
-	for _, k := range []Kind{KindAttn, KindMLP, KindBlock, KindRest} {
+func (m *Model) Components() []tablefmt.Kind {
+	var out []tablefmt.Kind
+	for _, k := range []tablefmt.Kind{tablefmt.KindAttn, tablefmt.KindMLP, tablefmt.KindBlock, tablefmt.KindRest} {
 		if m.comps[k] != nil {
 			out = append(out, k)
 		}
@@ -151,7 +149,7 @@ type FitOptions struct {
 
 // Fit builds a model of opt.Kind from t's attn, mlp, block and rest rows
 // (model rows are for evaluation). The hw kind needs the header's tokens.
-func Fit(t Table, opt FitOptions) (*Model, error) {
+func Fit(t tablefmt.Table, opt FitOptions) (*Model, error) {
 	if opt.Kind == "" {
 		opt.Kind = ModelHW
 	}
@@ -161,15 +159,15 @@ func Fit(t Table, opt FitOptions) (*Model, error) {
 	if opt.Kind == ModelHW && t.Header.Tokens <= 0 {
 		return nil, errors.New("costmodel: fit hw: the table's header gives no tokens, which the compute/memory trend needs")
 	}
-	hash, err := TableHash(t)
+	hash, err := t.Hash()
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{kind: opt.Kind, comps: map[Kind]*component{}}
-	byKind := map[Kind][]Row{}
+	m := &Model{kind: opt.Kind, comps: map[tablefmt.Kind]*component{}}
+	byKind := map[tablefmt.Kind][]tablefmt.Row{}
 	n := 0
 	for _, r := range t.Rows {
-		if r.Kind == KindModel {
+		if r.Kind == tablefmt.KindModel {
 			continue
 		}
 		byKind[r.Kind] = append(byKind[r.Kind], r)
@@ -178,7 +176,7 @@ func Fit(t Table, opt FitOptions) (*Model, error) {
 	if n == 0 {
 		return nil, errors.New("costmodel: fit: the table has no attn, mlp, block or rest rows")
 	}
-	for _, k := range []Kind{KindAttn, KindMLP, KindBlock, KindRest} {
+	for _, k := range []tablefmt.Kind{tablefmt.KindAttn, tablefmt.KindMLP, tablefmt.KindBlock, tablefmt.KindRest} {
 		if len(byKind[k]) == 0 {
 			continue
 		}
@@ -191,50 +189,6 @@ func Fit(t Table, opt FitOptions) (*Model, error) {
 	m.source = Source{Path: opt.Path, Format: opt.Format, Rows: n, SHA256: hash,
 		Summary: t.Header.Summary(), Header: t.Header}
 	return m, nil
-}
-
-// TableHash is the SHA-256 of t's JSON Lines encoding, in hex: the same
-// table read from JSONL, CSV (with the same header) or an NViT LUT hashes
-// alike.
-func TableHash(t Table) (string, error) {
-	var buf bytes.Buffer
-	if err := t.WriteJSONL(&buf); err != nil {
-		return "", fmt.Errorf("costmodel: hash table: %w", err)
-	}
-	sum := sha256.Sum256(buf.Bytes())
-	return hex.EncodeToString(sum[:]), nil
-}
-
-// Summary is a one-line description of what a table measured.
-func (h Header) Summary() string {
-	var parts []string
-	add := func(s string) {
-		if s != "" {
-			parts = append(parts, s)
-		}
-	}
-	dev := h.DeviceName
-	if dev == "" {
-		dev = h.Device
-	}
-	add(dev)
-	rt := h.Runtime
-	if h.Backend != "" {
-		rt += "/" + h.Backend
-	}
-	add(strings.TrimPrefix(rt, "/"))
-	add(h.DType)
-	if h.Batch > 0 {
-		add(fmt.Sprintf("batch %d", h.Batch))
-	}
-	if h.Tokens > 0 {
-		add(fmt.Sprintf("%d tokens", h.Tokens))
-	}
-	add(h.Method.Name)
-	if len(parts) == 0 {
-		return "(no header)"
-	}
-	return strings.Join(parts, ", ")
 }
 
 // checkTokens refuses a query whose tokens differ from the table's.
@@ -270,7 +224,7 @@ func (m *Model) BlockMS(emb, tokens int, b arch.Block) (float64, error) {
 	if err := b.Validate(); err != nil {
 		return 0, fmt.Errorf("costmodel: %w", err)
 	}
-	attn, mlp, blk := m.comps[KindAttn], m.comps[KindMLP], m.comps[KindBlock]
+	attn, mlp, blk := m.comps[tablefmt.KindAttn], m.comps[tablefmt.KindMLP], m.comps[tablefmt.KindBlock]
 	needA, needM := b.Heads > 0, b.MLP > 0
 	if blk != nil && (attn == nil || mlp == nil) {
 		if !needA && !needM {
@@ -314,7 +268,7 @@ func (m *Model) RestMS(s arch.Spec) (ms float64, ok bool, err error) {
 	if err := m.checkSpec(s); err != nil {
 		return 0, false, err
 	}
-	c := m.comps[KindRest]
+	c := m.comps[tablefmt.KindRest]
 	if c == nil {
 		return 0, false, nil
 	}

@@ -8,20 +8,21 @@ import (
 	"testing"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // mlpTable is a table of mlp rows over emb × mlp whose latency is f.
-func mlpTable(embs, mlps []int, f func(e, m float64) float64) Table {
-	t := Table{Header: testHeader()}
+func mlpTable(embs, mlps []int, f func(e, m float64) float64) tablefmt.Table {
+	t := tablefmt.Table{Header: testHeader()}
 	for _, e := range embs {
 		for _, m := range mlps {
-			t.Rows = append(t.Rows, Row{Kind: KindMLP, EMB: e, MLP: m, MedianMS: f(float64(e), float64(m))})
+			t.Rows = append(t.Rows, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: e, MLP: m, MedianMS: f(float64(e), float64(m))})
 		}
 	}
 	return t
 }
 
-func mustFit(t *testing.T, tab Table, k ModelKind) *Model {
+func mustFit(t *testing.T, tab tablefmt.Table, k ModelKind) *Model {
 	t.Helper()
 	m, err := Fit(tab, FitOptions{Kind: k})
 	if err != nil {
@@ -41,7 +42,7 @@ func TestInterpolationReproducesMultilinear(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, k := range ModelKinds() {
 		m := mustFit(t, tab, k)
-		c := m.comps[KindMLP]
+		c := m.comps[tablefmt.KindMLP]
 		for range 500 {
 			e, mm := 64+rng.IntN(193), 32+rng.IntN(225)
 			got, err := c.at([]int{e, mm})
@@ -61,17 +62,17 @@ func TestInterpolationReproducesMultilinear(t *testing.T) {
 func TestNViTInterpZeroPlaneAndRefusal(t *testing.T) {
 	tab := mlpTable([]int{256, 512}, []int{128, 256}, func(e, m float64) float64 { return 2 + e/256 + m/128 })
 	m := mustFit(t, tab, ModelNViTInterp)
-	got, err := m.comps[KindMLP].at([]int{128, 128})
+	got, err := m.comps[tablefmt.KindMLP].at([]int{128, 128})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := 0.5 * (2 + 1 + 1); !near(got, want, 1e-12) {
 		t.Errorf("emb 128: %v, want %v", got, want)
 	}
-	if _, err := m.comps[KindMLP].at([]int{600, 128}); err == nil || !strings.Contains(err.Error(), "refuses") {
+	if _, err := m.comps[tablefmt.KindMLP].at([]int{600, 128}); err == nil || !strings.Contains(err.Error(), "refuses") {
 		t.Errorf("emb 600: err %v, want a refusal", err)
 	}
-	if _, err := m.comps[KindMLP].at([]int{256, 64}); err == nil {
+	if _, err := m.comps[tablefmt.KindMLP].at([]int{256, 64}); err == nil {
 		t.Error("mlp 64 below the grid: want a refusal")
 	}
 }
@@ -83,10 +84,10 @@ func TestNViTInterpZeroPlaneAndRefusal(t *testing.T) {
 // interpolation keeps the inversions.
 func TestHWEnvelopeOnStaircase(t *testing.T) {
 	ms := map[int]float64{3056: 0.324, 3064: 0.326, 3072: 0.313, 3080: 0.343}
-	tab := Table{Header: testHeader()}
+	tab := tablefmt.Table{Header: testHeader()}
 	for _, e := range []int{768} {
 		for mlp, v := range ms {
-			tab.Rows = append(tab.Rows, Row{Kind: KindMLP, EMB: e, MLP: mlp, MedianMS: v})
+			tab.Rows = append(tab.Rows, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: e, MLP: mlp, MedianMS: v})
 		}
 	}
 	want := map[ModelKind]map[int]float64{
@@ -96,7 +97,7 @@ func TestHWEnvelopeOnStaircase(t *testing.T) {
 	for k, w := range want {
 		m := mustFit(t, tab, k)
 		for mlp, v := range w {
-			got, err := m.comps[KindMLP].at([]int{768, mlp})
+			got, err := m.comps[tablefmt.KindMLP].at([]int{768, mlp})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +111,7 @@ func TestHWEnvelopeOnStaircase(t *testing.T) {
 // trueLatency is a hardware-like latency of a block: a constant per
 // sub-block plus compute and memory terms from the exact counts, with
 // coefficients chosen here (not fitted).
-func trueLatency(h Header, emb int, b arch.Block) float64 {
+func trueLatency(h tablefmt.Header, emb int, b arch.Block) float64 {
 	a := arch.AttentionCounts(emb, h.Tokens, b)
 	m := arch.MLPCounts(emb, h.Tokens, b.MLP)
 	v := 2e-9*float64(a.MACs+m.MACs) + 1e-8*float64(a.Activations+m.Activations) + 3e-9*float64(a.Params+m.Params)
@@ -123,10 +124,10 @@ func trueLatency(h Header, emb int, b arch.Block) float64 {
 	return v
 }
 
-func blockTable(rng *rand.Rand, noise float64) Table {
+func blockTable(rng *rand.Rand, noise float64) tablefmt.Table {
 	h := testHeader()
 	h.Tokens, h.Batch = 17, 1
-	tab := Table{Header: h}
+	tab := tablefmt.Table{Header: h}
 	for _, e := range []int{64, 96, 128} {
 		for _, hd := range []int{1, 2, 4} {
 			for _, qk := range []int{8, 16, 32} {
@@ -137,7 +138,7 @@ func blockTable(rng *rand.Rand, noise float64) Table {
 						if rng != nil {
 							ms *= 1 + noise*(2*rng.Float64()-1)
 						}
-						tab.Rows = append(tab.Rows, Row{Kind: KindBlock, EMB: e, Heads: hd, QK: qk, V: v, MLP: m, MedianMS: ms})
+						tab.Rows = append(tab.Rows, tablefmt.Row{Kind: tablefmt.KindBlock, EMB: e, Heads: hd, QK: qk, V: v, MLP: m, MedianMS: ms})
 					}
 				}
 			}
@@ -197,7 +198,7 @@ func TestFitTrendRecoversCoefficients(t *testing.T) {
 	for _, e := range []int{32, 64, 100} {
 		for _, m := range []int{16, 50, 128, 300} {
 			x := []int{e, m}
-			f := trendRow(KindMLP, h, x)
+			f := trendRow(tablefmt.KindMLP, h, x)
 			y := 0.0
 			for i := range want {
 				y += want[i] * f[i]
@@ -205,19 +206,19 @@ func TestFitTrendRecoversCoefficients(t *testing.T) {
 			xs, ys = append(xs, x), append(ys, y)
 		}
 	}
-	got, err := fitTrend(KindMLP, h, xs, ys)
+	got, err := fitTrend(tablefmt.KindMLP, h, xs, ys)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range want {
 		if math.Abs(got[i]-want[i]) > 1e-9*math.Max(want[i], 1e-6) {
-			t.Errorf("coef %d (%s): %g, want %g", i, trendFeatures(KindMLP, h)[i], got[i], want[i])
+			t.Errorf("coef %d (%s): %g, want %g", i, trendFeatures(tablefmt.KindMLP, h)[i], got[i], want[i])
 		}
 	}
 }
 
 // randomSpec draws a spec over and around blockTable's grid.
-func randomSpec(rng *rand.Rand, h Header, depth int) arch.Spec {
+func randomSpec(rng *rand.Rand, h tablefmt.Header, depth int) arch.Spec {
 	s := arch.Spec{Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes, EMB: 16 + rng.IntN(240)}
 	s.ExtraTokens = h.Tokens - s.Patches()
 	for range depth {
@@ -246,7 +247,7 @@ func TestHWMonotoneProperty(t *testing.T) {
 		if _, err := m.Latency(s); err != nil {
 			continue // outside the model's range: refused, not clamped
 		}
-		d := Dimensions()[rng.IntN(5)]
+		d := arch.Dimensions()[rng.IntN(5)]
 		r := Removal{Dim: d, Block: rng.IntN(2), K: 1 + rng.IntN(40)}
 		if _, err := r.Apply(s); err != nil {
 			continue
@@ -286,11 +287,11 @@ func TestSpearmanAndMetricsByHand(t *testing.T) {
 }
 
 func TestLatencyRefusesOtherGeometry(t *testing.T) {
-	l, err := ReadLUT(strings.NewReader(pythonLUTs[1]), "py.json")
+	l, err := tablefmt.ReadLUT(strings.NewReader(smallPythonLUT), "py.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	tab, err := l.Table(NViTV100Header())
+	tab, err := l.Table(tablefmt.NViTV100Header())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,13 +317,13 @@ func TestRemovalApply(t *testing.T) {
 		r    Removal
 		want string // error substring, or "" for success
 	}{
-		{Removal{Dim: DimEMB, K: 384}, "has 384"},
-		{Removal{Dim: DimHeads, Block: 12, K: 1}, "12 blocks"},
-		{Removal{Dim: DimQK, Block: 0, K: 64}, "remove the heads"},
-		{Removal{Dim: DimMLP, Block: 0, K: 2000}, "has 1536"},
+		{Removal{Dim: arch.DimEMB, K: 384}, "has 384"},
+		{Removal{Dim: arch.DimHeads, Block: 12, K: 1}, "12 blocks"},
+		{Removal{Dim: arch.DimQK, Block: 0, K: 64}, "remove the heads"},
+		{Removal{Dim: arch.DimMLP, Block: 0, K: 2000}, "has 1536"},
 		{Removal{Dim: "depth", Block: 0, K: 1}, "unknown dimension"},
-		{Removal{Dim: DimHeads, Block: 3, K: 6}, ""},
-		{Removal{Dim: DimV, Block: 3, K: 8}, ""},
+		{Removal{Dim: arch.DimHeads, Block: 3, K: 6}, ""},
+		{Removal{Dim: arch.DimV, Block: 3, K: 8}, ""},
 	} {
 		out, err := tc.r.Apply(s)
 		if tc.want == "" {
@@ -335,7 +336,7 @@ func TestRemovalApply(t *testing.T) {
 			t.Errorf("%s: err %v, want %q (got %+v)", tc.r, err, tc.want, out.Blocks)
 		}
 	}
-	out, _ := Removal{Dim: DimHeads, Block: 3, K: 6}.Apply(s)
+	out, _ := Removal{Dim: arch.DimHeads, Block: 3, K: 6}.Apply(s)
 	if out.Blocks[3] != (arch.Block{MLP: 1536}) || s.Blocks[3].Heads != 6 {
 		t.Errorf("removing every head: %+v (original %+v)", out.Blocks[3], s.Blocks[3])
 	}
@@ -348,15 +349,15 @@ func TestRemovalApply(t *testing.T) {
 // Now both come from the block rows, 1 ms and 0.5 ms: 0.5 ms saved.
 func TestPartlyDecomposedTableUsesBlockComponent(t *testing.T) {
 	h := testHeader() // 32² image, 16² patches, 5 tokens
-	tab := Table{Header: h, Rows: []Row{
-		{Kind: KindAttn, EMB: 64, Heads: 2, QK: 16, V: 16, MedianMS: 5},
-		{Kind: KindBlock, EMB: 64, Heads: 2, QK: 16, V: 16, MLP: 128, MedianMS: 1},
-		{Kind: KindBlock, EMB: 64, Heads: 2, QK: 16, V: 16, MLP: 0, MedianMS: 0.5},
+	tab := tablefmt.Table{Header: h, Rows: []tablefmt.Row{
+		{Kind: tablefmt.KindAttn, EMB: 64, Heads: 2, QK: 16, V: 16, MedianMS: 5},
+		{Kind: tablefmt.KindBlock, EMB: 64, Heads: 2, QK: 16, V: 16, MLP: 128, MedianMS: 1},
+		{Kind: tablefmt.KindBlock, EMB: 64, Heads: 2, QK: 16, V: 16, MLP: 0, MedianMS: 0.5},
 	}}
 	s := arch.Spec{Name: "one", Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes, EMB: 64,
 		Blocks: []arch.Block{{Heads: 2, QK: 16, V: 16, MLP: 128}}}
 	s.ExtraTokens = h.Tokens - s.Patches()
-	r := Removal{Dim: DimMLP, Block: 0, K: 128}
+	r := Removal{Dim: arch.DimMLP, Block: 0, K: 128}
 	for _, k := range ModelKinds() {
 		m := mustFit(t, tab, k)
 		for _, tc := range []struct {

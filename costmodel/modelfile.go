@@ -9,6 +9,9 @@ import (
 	"math"
 	"os"
 	"slices"
+
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+	"github.com/nvitprof/nvitprof/internal/jsonstrict"
 )
 
 // ModelFormatVersion is the model file version this package reads and
@@ -24,12 +27,12 @@ type modelFile struct {
 }
 
 type componentFile struct {
-	Kind     Kind       `json:"kind"`
-	Axes     []axisFile `json:"axes"`
-	Values   []float64  `json:"values_ms"`          // per grid node, row-major (last axis fastest)
-	Filled   []int      `json:"filled,omitempty"`   // nodes no row measured (filled from neighbours)
-	Features []string   `json:"features,omitempty"` // hw: trend features
-	Coef     []float64  `json:"coef,omitempty"`     // hw: trend coefficients, ms per feature unit
+	Kind     tablefmt.Kind `json:"kind"`
+	Axes     []axisFile    `json:"axes"`
+	Values   []float64     `json:"values_ms"`          // per grid node, row-major (last axis fastest)
+	Filled   []int         `json:"filled,omitempty"`   // nodes no row measured (filled from neighbours)
+	Features []string      `json:"features,omitempty"` // hw: trend features
+	Coef     []float64     `json:"coef,omitempty"`     // hw: trend coefficients, ms per feature unit
 }
 
 type axisFile struct {
@@ -125,7 +128,7 @@ func parseModel(data []byte) (*Model, error) {
 		return nil, fmt.Errorf("model file version %d: this nvitprof reads version %d (refit the model with nvitprof fit)", *probe.Version, ModelFormatVersion)
 	}
 	var f modelFile
-	if err := decodeStrict(data, &f); err != nil {
+	if err := jsonstrict.Decode(data, &f); err != nil {
 		return nil, err
 	}
 	if _, err := ParseModelKind(string(f.Kind)); err != nil {
@@ -141,7 +144,7 @@ func parseModel(data []byte) (*Model, error) {
 	if len(f.Components) == 0 {
 		return nil, errors.New("no components")
 	}
-	m := &Model{kind: f.Kind, source: f.Source, comps: map[Kind]*component{}}
+	m := &Model{kind: f.Kind, source: f.Source, comps: map[tablefmt.Kind]*component{}}
 	for i, cf := range f.Components {
 		c, err := loadComponent(f.Kind, h, cf)
 		if err != nil {
@@ -155,9 +158,9 @@ func parseModel(data []byte) (*Model, error) {
 	return m, nil
 }
 
-func loadComponent(mk ModelKind, h Header, cf componentFile) (*component, error) {
+func loadComponent(mk ModelKind, h tablefmt.Header, cf componentFile) (*component, error) {
 	switch cf.Kind {
-	case KindAttn, KindMLP, KindBlock, KindRest:
+	case tablefmt.KindAttn, tablefmt.KindMLP, tablefmt.KindBlock, tablefmt.KindRest:
 	default:
 		return nil, fmt.Errorf("unknown component kind %q (want attn, mlp, block or rest)", cf.Kind)
 	}

@@ -10,34 +10,35 @@ import (
 	"testing"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // smallTable has every component: attn, mlp, rest, a validation block and a model row.
-func smallTable() Table {
+func smallTable() tablefmt.Table {
 	h := testHeader() // 32² image, 16² patches, 5 tokens, batch 2
-	tab := Table{Header: h}
+	tab := tablefmt.Table{Header: h}
 	for _, e := range []int{32, 64} {
 		for _, hd := range []int{1, 2} {
 			for _, qk := range []int{8, 16} {
-				tab.Rows = append(tab.Rows, Row{Kind: KindAttn, EMB: e, Heads: hd, QK: qk, V: 16,
+				tab.Rows = append(tab.Rows, tablefmt.Row{Kind: tablefmt.KindAttn, EMB: e, Heads: hd, QK: qk, V: 16,
 					MedianMS: 0.01 + trueLatency(h, e, arch.Block{Heads: hd, QK: qk, V: 16})})
 			}
 		}
 		for _, m := range []int{64, 128, 256} {
-			tab.Rows = append(tab.Rows, Row{Kind: KindMLP, EMB: e, MLP: m, MedianMS: trueLatency(h, e, arch.Block{MLP: m})})
+			tab.Rows = append(tab.Rows, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: e, MLP: m, MedianMS: trueLatency(h, e, arch.Block{MLP: m})})
 		}
-		tab.Rows = append(tab.Rows, Row{Kind: KindRest, EMB: e, MedianMS: 0.001 * float64(e)})
+		tab.Rows = append(tab.Rows, tablefmt.Row{Kind: tablefmt.KindRest, EMB: e, MedianMS: 0.001 * float64(e)})
 	}
 	// One attn row missing (emb 64, heads 2, qk 16): filled from neighbours.
 	tab.Rows = slicesDeleteKey(tab.Rows, "attn emb=64 heads=2 qk=16 v=16")
 	tab.Rows = append(tab.Rows,
-		Row{Kind: KindBlock, EMB: 48, Heads: 1, QK: 8, V: 16, MLP: 128, MedianMS: 0.2},
-		Row{Kind: KindModel, Name: "tiny", EMB: 48, Dim: &arch.Dim{EMB: 48, Head: []int{2, 1}, QK: []int{16, 8}, V: []int{16, 16}, MLP: []int{128, 64}}, MedianMS: 0.5})
+		tablefmt.Row{Kind: tablefmt.KindBlock, EMB: 48, Heads: 1, QK: 8, V: 16, MLP: 128, MedianMS: 0.2},
+		tablefmt.Row{Kind: tablefmt.KindModel, Name: "tiny", EMB: 48, Dim: &arch.Dim{EMB: 48, Head: []int{2, 1}, QK: []int{16, 8}, V: []int{16, 16}, MLP: []int{128, 64}}, MedianMS: 0.5})
 	return tab
 }
 
-func slicesDeleteKey(rows []Row, key string) []Row {
-	var out []Row
+func slicesDeleteKey(rows []tablefmt.Row, key string) []tablefmt.Row {
+	var out []tablefmt.Row
 	for _, r := range rows {
 		if r.Key() != key {
 			out = append(out, r)
@@ -144,26 +145,26 @@ func TestEvalSmallTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds := map[Kind]Group{}
+	kinds := map[tablefmt.Kind]Group{}
 	for _, g := range ev.Groups {
 		kinds[g.Kind] = g
 	}
-	if kinds[KindAttn].How != "k-fold" || kinds[KindBlock].How != "not fitted" || kinds[KindModel].How != "not fitted" {
+	if kinds[tablefmt.KindAttn].How != "k-fold" || kinds[tablefmt.KindBlock].How != "not fitted" || kinds[tablefmt.KindModel].How != "not fitted" {
 		t.Errorf("groups %+v", ev.Groups)
 	}
-	if g := kinds[KindAttn]; g.Rows != 7 || g.N+g.Refused != 7 || len(g.Warnings) == 0 {
+	if g := kinds[tablefmt.KindAttn]; g.Rows != 7 || g.N+g.Refused != 7 || len(g.Warnings) == 0 {
 		t.Errorf("attn group %+v: want 7 rows and a warning about so few", g)
 	}
 	// The model row is predicted as blocks + rest of the full model.
 	full := mustFit(t, tab, ModelHW)
-	spec, _ := tab.Header.spec(tab.Rows[len(tab.Rows)-1])
+	spec, _ := tab.Header.ModelSpec(tab.Rows[len(tab.Rows)-1])
 	p, err := full.Latency(spec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var mr EvalRow
 	for _, r := range ev.Rows {
-		if r.Kind == KindModel {
+		if r.Kind == tablefmt.KindModel {
 			mr = r
 		}
 	}
@@ -195,11 +196,11 @@ func TestNViTV100Models(t *testing.T) {
 	if _, err := os.Stat(nvitV100); err != nil {
 		t.Skipf("NViT's table is not here (%s): the project's workspace has it, a clone does not", nvitV100)
 	}
-	l, err := ReadLUTFile(nvitV100)
+	l, err := tablefmt.ReadLUTFile(nvitV100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tab, err := l.Table(NViTV100Header())
+	tab, err := l.Table(tablefmt.NViTV100Header())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +209,7 @@ func TestNViTV100Models(t *testing.T) {
 		t.Fatal(err)
 	}
 	g := ev.Groups[0]
-	if g.Kind != KindBlock || g.N != 9375 || g.Within10 < 99 || g.Within5 < 95 || g.Spearman < 0.99 {
+	if g.Kind != tablefmt.KindBlock || g.N != 9375 || g.Within10 < 99 || g.Within5 < 95 || g.Spearman < 0.99 {
 		t.Errorf("hw on V100: %+v; goals ±10%% ≥ 99, ±5%% ≥ 95, Spearman ≥ 0.99", g)
 	}
 	hw := mustFit(t, tab, ModelHW)
@@ -222,7 +223,7 @@ func TestNViTV100Models(t *testing.T) {
 		for i := range s.Blocks {
 			s.Blocks[i] = arch.Block{Heads: 1 + rng.IntN(12), QK: 1 + rng.IntN(64), V: 1 + rng.IntN(64), MLP: rng.IntN(3073)}
 		}
-		r := Removal{Dim: Dimensions()[rng.IntN(5)], Block: rng.IntN(12), K: 1 + rng.IntN(8)}
+		r := Removal{Dim: arch.Dimensions()[rng.IntN(5)], Block: rng.IntN(12), K: 1 + rng.IntN(8)}
 		if _, err := r.Apply(s); err != nil {
 			continue
 		}
@@ -261,23 +262,23 @@ func asInversion(err error, target **InversionError) bool {
 // measured latency.
 func TestBlockRowsWithoutHeadsRoundTrip(t *testing.T) {
 	h := testHeader() // 5 tokens
-	full := Table{Header: h}
-	mlpOnly := Table{Header: h}
+	full := tablefmt.Table{Header: h}
+	mlpOnly := tablefmt.Table{Header: h}
 	for _, e := range []int{32, 64} {
 		for _, mlp := range []int{64, 128} {
-			r := Row{Kind: KindBlock, EMB: e, MLP: mlp, MedianMS: trueLatency(h, e, arch.Block{MLP: mlp})}
+			r := tablefmt.Row{Kind: tablefmt.KindBlock, EMB: e, MLP: mlp, MedianMS: trueLatency(h, e, arch.Block{MLP: mlp})}
 			full.Rows = append(full.Rows, r)
 			mlpOnly.Rows = append(mlpOnly.Rows, r)
 			for _, qk := range []int{8, 16} {
 				b := arch.Block{Heads: 2, QK: qk, V: 16, MLP: mlp}
-				full.Rows = append(full.Rows, Row{Kind: KindBlock, EMB: e, Heads: 2, QK: qk, V: 16, MLP: mlp,
+				full.Rows = append(full.Rows, tablefmt.Row{Kind: tablefmt.KindBlock, EMB: e, Heads: 2, QK: qk, V: 16, MLP: mlp,
 					MedianMS: trueLatency(h, e, b)})
 			}
 		}
 	}
 	for _, tc := range []struct {
 		name      string
-		tab       Table
+		tab       tablefmt.Table
 		qk, v     []float64 // the block component's qk and v axes
 		queryable []arch.Block
 	}{
@@ -288,7 +289,7 @@ func TestBlockRowsWithoutHeadsRoundTrip(t *testing.T) {
 	} {
 		for _, k := range ModelKinds() {
 			m := mustFit(t, tc.tab, k)
-			c := m.comps[KindBlock]
+			c := m.comps[tablefmt.KindBlock]
 			if !slices.Equal(c.base.axes[2], tc.qk) || !slices.Equal(c.base.axes[3], tc.v) {
 				t.Errorf("%s %s: qk axis %v, v axis %v, want %v and %v", tc.name, k, c.base.axes[2], c.base.axes[3], tc.qk, tc.v)
 			}

@@ -2,7 +2,6 @@ package costmodel
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
 )
@@ -68,33 +67,18 @@ func nameOf(s arch.Spec) string {
 	return "the architecture"
 }
 
-// Dimension is one of NViT's five prunable dimensions.
-type Dimension string
-
-// The dimensions units are removed along.
-const (
-	DimEMB   Dimension = "emb"   // residual channels, global (every block and the rest)
-	DimHeads Dimension = "heads" // attention heads of a block
-	DimQK    Dimension = "qk"    // query/key width per head of a block
-	DimV     Dimension = "v"     // value width per head of a block
-	DimMLP   Dimension = "mlp"   // MLP neurons of a block
-)
-
-// Dimensions lists the five dimensions.
-func Dimensions() []Dimension { return []Dimension{DimEMB, DimHeads, DimQK, DimV, DimMLP} }
-
 // Removal is k units of one dimension: k EMB channels (Block is ignored), or
 // k heads, k QK dims per head, k V dims per head or k MLP neurons of block
 // Block.
 type Removal struct {
-	Dim   Dimension
+	Dim   arch.Dimension
 	Block int
 	K     int
 }
 
 // String describes r, e.g. "8 qk of block 3".
 func (r Removal) String() string {
-	if r.Dim == DimEMB {
+	if r.Dim == arch.DimEMB {
 		return fmt.Sprintf("%d EMB channels", r.K)
 	}
 	return fmt.Sprintf("%d %s of block %d", r.K, r.Dim, r.Block)
@@ -109,7 +93,7 @@ func (r Removal) Apply(s arch.Spec) (arch.Spec, error) {
 		return arch.Spec{}, fmt.Errorf("costmodel: remove %s: k must not be negative", r)
 	}
 	out := s.Clone()
-	if r.Dim == DimEMB {
+	if r.Dim == arch.DimEMB {
 		if r.K >= s.EMB {
 			return arch.Spec{}, fmt.Errorf("costmodel: remove %s: the model has %d", r, s.EMB)
 		}
@@ -120,41 +104,28 @@ func (r Removal) Apply(s arch.Spec) (arch.Spec, error) {
 		return arch.Spec{}, fmt.Errorf("costmodel: remove %s: the model has %d blocks", r, len(s.Blocks))
 	}
 	b := &out.Blocks[r.Block]
-	have := map[Dimension]int{DimHeads: b.Heads, DimQK: b.QK, DimV: b.V, DimMLP: b.MLP}
-	n, ok := have[r.Dim]
-	if !ok {
-		return arch.Spec{}, fmt.Errorf("costmodel: unknown dimension %q (want %s)", r.Dim, dimNames())
+	if _, err := arch.ParseDimension(string(r.Dim)); err != nil {
+		return arch.Spec{}, fmt.Errorf("costmodel: remove %s: %w", r, err)
 	}
+	n := b.Get(r.Dim)
 	if r.K > n {
 		return arch.Spec{}, fmt.Errorf("costmodel: remove %s: the block has %d", r, n)
 	}
 	switch r.Dim {
-	case DimHeads:
+	case arch.DimHeads:
 		b.Heads -= r.K
 		if b.Heads == 0 {
 			b.QK, b.V = 0, 0
 		}
-	case DimQK, DimV:
+	case arch.DimQK, arch.DimV:
 		if r.K == n && b.Heads > 0 && r.K > 0 {
 			return arch.Spec{}, fmt.Errorf("costmodel: remove %s: heads cannot have no %s width; remove the heads instead", r, r.Dim)
 		}
-		if r.Dim == DimQK {
-			b.QK -= r.K
-		} else {
-			b.V -= r.K
-		}
-	case DimMLP:
+		b.Set(r.Dim, n-r.K)
+	case arch.DimMLP:
 		b.MLP -= r.K
 	}
 	return out, nil
-}
-
-func dimNames() string {
-	var s []string
-	for _, d := range Dimensions() {
-		s = append(s, string(d))
-	}
-	return strings.Join(s, ", ")
 }
 
 // Marginal is the latency saved by removal r at architecture s:

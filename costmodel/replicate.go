@@ -1,19 +1,23 @@
 package costmodel
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+)
 
 // Agreement compares two measurements of the same configurations — a table
 // and a replicate measured again under the same setting — kind by kind, with
 // the metrics Eval uses: b's latency stands in for the prediction of a's. It
 // is the floor a cost model's held-out error cannot go below, since Eval
 // scores predictions against measurements that are themselves this noisy.
-func Agreement(a, b Table) ([]Group, error) {
+func Agreement(a, b tablefmt.Table) ([]Group, error) {
 	if err := a.Header.Compatible(b.Header); err != nil {
 		return nil, fmt.Errorf("costmodel: replicate: %w", err)
 	}
 	bi := b.Index()
 	var groups []Group
-	for _, k := range Kinds() {
+	for _, k := range tablefmt.Kinds() {
 		g := Group{Kind: k, How: "replicate"}
 		var meas, again []float64
 		for key, r := range a.Index() {

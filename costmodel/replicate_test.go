@@ -4,20 +4,22 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 func TestAgreementOfReplicates(t *testing.T) {
-	h := Header{Version: FormatVersion, DType: "float32", Batch: 2, Tokens: 17}
-	a := Table{Header: h, Rows: []Row{
-		{Kind: KindMLP, EMB: 8, MLP: 16, MedianMS: 1.0},
-		{Kind: KindMLP, EMB: 8, MLP: 32, MedianMS: 2.0},
-		{Kind: KindMLP, EMB: 8, MLP: 64, MedianMS: 4.0},
-		{Kind: KindAttn, EMB: 8, Heads: 1, QK: 4, V: 4, MedianMS: 3.0},
+	h := tablefmt.Header{Version: tablefmt.FormatVersion, DType: "float32", Batch: 2, Tokens: 17}
+	a := tablefmt.Table{Header: h, Rows: []tablefmt.Row{
+		{Kind: tablefmt.KindMLP, EMB: 8, MLP: 16, MedianMS: 1.0},
+		{Kind: tablefmt.KindMLP, EMB: 8, MLP: 32, MedianMS: 2.0},
+		{Kind: tablefmt.KindMLP, EMB: 8, MLP: 64, MedianMS: 4.0},
+		{Kind: tablefmt.KindAttn, EMB: 8, Heads: 1, QK: 4, V: 4, MedianMS: 3.0},
 	}}
-	b := Table{Header: h, Rows: []Row{
-		{Kind: KindMLP, EMB: 8, MLP: 16, MedianMS: 1.1},  // +10%
-		{Kind: KindMLP, EMB: 8, MLP: 32, MedianMS: 1.96}, // −2%
-		{Kind: KindMLP, EMB: 8, MLP: 64, MedianMS: 4.0},  // 0
+	b := tablefmt.Table{Header: h, Rows: []tablefmt.Row{
+		{Kind: tablefmt.KindMLP, EMB: 8, MLP: 16, MedianMS: 1.1},  // +10%
+		{Kind: tablefmt.KindMLP, EMB: 8, MLP: 32, MedianMS: 1.96}, // −2%
+		{Kind: tablefmt.KindMLP, EMB: 8, MLP: 64, MedianMS: 4.0},  // 0
 	}}
 	groups, err := Agreement(a, b)
 	if err != nil {
@@ -26,9 +28,9 @@ func TestAgreementOfReplicates(t *testing.T) {
 	var mlp, attn *Group
 	for i := range groups {
 		switch groups[i].Kind {
-		case KindMLP:
+		case tablefmt.KindMLP:
 			mlp = &groups[i]
-		case KindAttn:
+		case tablefmt.KindAttn:
 			attn = &groups[i]
 		}
 	}

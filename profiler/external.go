@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // RunnerProtocol is the version of the external-runner protocol.
@@ -60,10 +60,10 @@ type RunnerHello struct {
 
 // RunnerRequest is one request to a runner.
 type RunnerRequest struct {
-	Protocol int               `json:"nvitprof_runner,omitempty"` // hello only
-	Header   *costmodel.Header `json:"header,omitempty"`          // hello only
-	Op       string            `json:"op,omitempty"`              // "prepare" or "time"
-	Row      *costmodel.Row    `json:"row,omitempty"`             // prepare only
+	Protocol int              `json:"nvitprof_runner,omitempty"` // hello only
+	Header   *tablefmt.Header `json:"header,omitempty"`          // hello only
+	Op       string           `json:"op,omitempty"`              // "prepare" or "time"
+	Row      *tablefmt.Row    `json:"row,omitempty"`             // prepare only
 }
 
 // RunnerReply answers a prepare or time request.
@@ -77,12 +77,12 @@ type RunnerReply struct {
 	Note     string  `json:"note,omitempty"`
 	// Floors, optional, are the fastest execution of each stack depth, so
 	// that a sweep in passes can combine them depth by depth.
-	Floors *costmodel.Floors `json:"floors,omitempty"`
+	Floors *tablefmt.Floors `json:"floors,omitempty"`
 }
 
 // ExternalMeasurer measures through a runner process.
 type ExternalMeasurer struct {
-	hdr   costmodel.Header
+	hdr   tablefmt.Header
 	cmd   *exec.Cmd
 	in    io.WriteCloser
 	out   *bufio.Scanner
@@ -96,7 +96,7 @@ type ExternalMeasurer struct {
 // StartRunner starts argv as a runner for tables with header h. env is added
 // to the runner's environment; gate, when not nil, is the device's: the
 // runner joins it and holds it while timing.
-func StartRunner(ctx context.Context, argv []string, env []string, h costmodel.Header, gate *TimingGate) (*ExternalMeasurer, error) {
+func StartRunner(ctx context.Context, argv []string, env []string, h tablefmt.Header, gate *TimingGate) (*ExternalMeasurer, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("runner: empty command")
 	}
@@ -237,7 +237,7 @@ func (m *ExternalMeasurer) call(req RunnerRequest, check func(replyLine) error) 
 }
 
 // Prepare asks the runner to get ready to time row.
-func (m *ExternalMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepared, error) {
+func (m *ExternalMeasurer) Prepare(ctx context.Context, row tablefmt.Row) (Prepared, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -271,12 +271,12 @@ func (m *ExternalMeasurer) checkTimed(rep replyLine) error {
 
 type externalPrepared struct {
 	m   *ExternalMeasurer
-	row costmodel.Row
+	row tablefmt.Row
 }
 
 // Time asks the runner to time the prepared configuration; with a gate, one
 // runner of the device times at a time and the others are frozen meanwhile.
-func (p *externalPrepared) Time(ctx context.Context) (costmodel.Row, error) {
+func (p *externalPrepared) Time(ctx context.Context) (tablefmt.Row, error) {
 	if err := ctx.Err(); err != nil {
 		return p.row, err
 	}
@@ -325,7 +325,7 @@ func truncate(s string, n int) string {
 // ServeRunner is the runner side of the protocol for a Measurer: nvitprof's
 // own `runner` command, one process per GPU or per compiling worker.
 // describe fills the hello from the header it receives, or fails.
-func ServeRunner(ctx context.Context, in io.Reader, out io.Writer, open func(costmodel.Header) (Measurer, RunnerHello, error)) error {
+func ServeRunner(ctx context.Context, in io.Reader, out io.Writer, open func(tablefmt.Header) (Measurer, RunnerHello, error)) error {
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 64*1024), 16<<20)
 	enc := json.NewEncoder(out)

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // TestMain lets the test binary stand in for a runner that breaks the
@@ -44,7 +44,7 @@ var fakeTimeReplies = map[string]string{
 // estimate reads.
 func fakeRunner(script string) int {
 	if script == "served" {
-		err := ServeRunner(context.Background(), os.Stdin, os.Stdout, func(costmodel.Header) (Measurer, RunnerHello, error) {
+		err := ServeRunner(context.Background(), os.Stdin, os.Stdout, func(tablefmt.Header) (Measurer, RunnerHello, error) {
 			return &countingMeasurer{ms: 0}, RunnerHello{DeviceName: "Served"}, nil
 		})
 		if err != nil {
@@ -105,13 +105,13 @@ func TestExternalRunnerOutOfProtocolStopsIt(t *testing.T) {
 	} {
 		t.Run(tc.script, func(t *testing.T) {
 			m := startFakeRunner(t, tc.script, "")
-			configs := []costmodel.Row{
-				{Kind: costmodel.KindMLP, EMB: 16, MLP: 32},
-				{Kind: costmodel.KindMLP, EMB: 16, MLP: 48},
-				{Kind: costmodel.KindMLP, EMB: 16, MLP: 64},
+			configs := []tablefmt.Row{
+				{Kind: tablefmt.KindMLP, EMB: 16, MLP: 32},
+				{Kind: tablefmt.KindMLP, EMB: 16, MLP: 48},
+				{Kind: tablefmt.KindMLP, EMB: 16, MLP: 64},
 			}
 			var buf bytes.Buffer
-			w, err := costmodel.NewWriter(&buf, cpuHeader(), costmodel.WriterOptions{})
+			w, err := tablefmt.NewWriter(&buf, cpuHeader(), tablefmt.WriterOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,11 +161,11 @@ func TestSameDeviceComparesRunnersHellos(t *testing.T) {
 func TestServeRunnerSendsZeroMilliseconds(t *testing.T) {
 	m := startFakeRunner(t, "served", "")
 	var buf bytes.Buffer
-	w, err := costmodel.NewWriter(&buf, cpuHeader(), costmodel.WriterOptions{})
+	w, err := tablefmt.NewWriter(&buf, cpuHeader(), tablefmt.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	configs := []costmodel.Row{{Kind: costmodel.KindMLP, EMB: 16, MLP: 32}, {Kind: costmodel.KindMLP, EMB: 16, MLP: 48}}
+	configs := []tablefmt.Row{{Kind: tablefmt.KindMLP, EMB: 16, MLP: 32}, {Kind: tablefmt.KindMLP, EMB: 16, MLP: 48}}
 	res, err := Sweep(t.Context(), configs, []Measurer{m}, w, SweepOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestServeRunnerSendsZeroMilliseconds(t *testing.T) {
 func TestExternalRunnerFloorsReachTheRow(t *testing.T) {
 	m := startFakeRunner(t, "floors", "")
 	defer m.Close()
-	p, err := m.Prepare(t.Context(), costmodel.Row{Kind: costmodel.KindMLP, EMB: 16, MLP: 32})
+	p, err := m.Prepare(t.Context(), tablefmt.Row{Kind: tablefmt.KindMLP, EMB: 16, MLP: 32})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestExternalRunnerFloorsReachTheRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (costmodel.Floors{Depths: [2]int{1, 3}, MS: [2]float64{1, 4}}); row.Floors == nil || *row.Floors != want {
+	if want := (tablefmt.Floors{Depths: [2]int{1, 3}, MS: [2]float64{1, 4}}); row.Floors == nil || *row.Floors != want {
 		t.Errorf("floors %+v, want %+v", row.Floors, want)
 	}
 }
@@ -215,13 +215,13 @@ func TestExternalRunnerProtocol(t *testing.T) {
 	if hello := m.Hello(); hello.DeviceName != "Formula 1" || hello.Runtime != "formula" {
 		t.Errorf("hello %+v", hello)
 	}
-	configs := []costmodel.Row{
-		{Kind: costmodel.KindAttn, EMB: 16, Heads: 2, QK: 4, V: 8},
-		{Kind: costmodel.KindMLP, EMB: 16, MLP: 32},
-		{Kind: costmodel.KindMLP, EMB: 13, MLP: 32}, // the runner fails it
+	configs := []tablefmt.Row{
+		{Kind: tablefmt.KindAttn, EMB: 16, Heads: 2, QK: 4, V: 8},
+		{Kind: tablefmt.KindMLP, EMB: 16, MLP: 32},
+		{Kind: tablefmt.KindMLP, EMB: 13, MLP: 32}, // the runner fails it
 	}
 	var buf bytes.Buffer
-	w, err := costmodel.NewWriter(&buf, h, costmodel.WriterOptions{})
+	w, err := tablefmt.NewWriter(&buf, h, tablefmt.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestExternalRunnerProtocol(t *testing.T) {
 	if res.Measured != 2 || len(res.Failed) != 1 || !strings.Contains(res.Failed[0].Error(), "unlucky") {
 		t.Fatalf("result %+v", res)
 	}
-	table, _, err := costmodel.Read(&buf, "t")
+	table, _, err := tablefmt.Read(&buf, "t")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +256,7 @@ func TestExternalRunnerThatDiesIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = m.Prepare(context.Background(), costmodel.Row{Kind: costmodel.KindMLP, EMB: 666, MLP: 1})
+	_, err = m.Prepare(context.Background(), tablefmt.Row{Kind: tablefmt.KindMLP, EMB: 666, MLP: 1})
 	if err == nil || !strings.Contains(err.Error(), "exited") {
 		t.Errorf("dead runner: err = %v", err)
 	}

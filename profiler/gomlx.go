@@ -15,7 +15,7 @@ import (
 	mlctx "github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/arch/blocks"
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // ModelDepths are the stack depths for rest and model rows: whole models are
@@ -27,7 +27,7 @@ var ModelDepths = [2]int{1, 2}
 // geometry, timing method).
 type GoMLXMeasurer struct {
 	dev     *Device
-	hdr     costmodel.Header
+	hdr     tablefmt.Header
 	dtype   dtypes.DType
 	timing  TimingOptions
 	retries int
@@ -36,7 +36,7 @@ type GoMLXMeasurer struct {
 
 // NewGoMLXMeasurer checks that h can be measured on dev: a known float dtype,
 // differential timing with two depths, a geometry whose tokens match.
-func NewGoMLXMeasurer(dev *Device, h costmodel.Header) (*GoMLXMeasurer, error) {
+func NewGoMLXMeasurer(dev *Device, h tablefmt.Header) (*GoMLXMeasurer, error) {
 	dt, err := ParseDType(h.DType)
 	if err != nil {
 		return nil, err
@@ -77,10 +77,8 @@ func ParseDType(name string) (dtypes.DType, error) {
 }
 
 // geometry is the model shell (no blocks) a header describes.
-func geometry(h costmodel.Header) (arch.Spec, error) {
-	s := arch.Spec{Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes, EMB: 1,
-		Blocks: []arch.Block{{}}}
-	s.ExtraTokens = h.Tokens - s.Patches()
+func geometry(h tablefmt.Header) (arch.Spec, error) {
+	s := h.Geometry().Model("", 1, []arch.Block{{}})
 	if err := s.Validate(); err != nil {
 		return arch.Spec{}, fmt.Errorf("measure: geometry (image %d, patch %d, tokens %d): %w", h.Image, h.Patch, h.Tokens, err)
 	}
@@ -96,7 +94,7 @@ func geometry(h costmodel.Header) (arch.Spec, error) {
 func (m *GoMLXMeasurer) Overlap() bool { return false }
 
 // Prepare compiles the two stack depths of row and initialises their weights.
-func (m *GoMLXMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepared, error) {
+func (m *GoMLXMeasurer) Prepare(ctx context.Context, row tablefmt.Row) (Prepared, error) {
 	if err := row.Validate(); err != nil {
 		return nil, err
 	}
@@ -104,9 +102,9 @@ func (m *GoMLXMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepare
 	var input shapes.Shape
 	tokens := m.hdr.Tokens
 	switch row.Kind {
-	case costmodel.KindAttn, costmodel.KindMLP, costmodel.KindBlock:
+	case tablefmt.KindAttn, tablefmt.KindMLP, tablefmt.KindBlock:
 		input = shapes.Make(m.dtype, m.hdr.Batch, tokens, row.EMB)
-	case costmodel.KindRest, costmodel.KindModel:
+	case tablefmt.KindRest, tablefmt.KindModel:
 		depths = ModelDepths
 		input = shapes.Make(m.dtype, m.hdr.Batch, m.hdr.Channels, m.hdr.Image, m.hdr.Image)
 	default:
@@ -141,13 +139,13 @@ func (m *GoMLXMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepare
 // unitFn applies one copy of the measured unit under ctx.
 type unitFn func(ctx *mlctx.Context, x *graph.Node) *graph.Node
 
-func (m *GoMLXMeasurer) unit(row costmodel.Row) (unitFn, error) {
+func (m *GoMLXMeasurer) unit(row tablefmt.Row) (unitFn, error) {
 	switch row.Kind {
-	case costmodel.KindAttn:
+	case tablefmt.KindAttn:
 		return func(c *mlctx.Context, x *graph.Node) *graph.Node { return blocks.Attention(c, x, row.EMB, row.Block()) }, nil
-	case costmodel.KindMLP:
+	case tablefmt.KindMLP:
 		return func(c *mlctx.Context, x *graph.Node) *graph.Node { return blocks.MLP(c, x, row.EMB, row.MLP) }, nil
-	case costmodel.KindBlock:
+	case tablefmt.KindBlock:
 		return func(c *mlctx.Context, x *graph.Node) *graph.Node { return blocks.Block(c, x, row.EMB, row.Block()) }, nil
 	}
 	s, err := geometry(m.hdr)
@@ -155,7 +153,7 @@ func (m *GoMLXMeasurer) unit(row costmodel.Row) (unitFn, error) {
 		return nil, err
 	}
 	s.Name, s.EMB = row.Name, row.EMB
-	if row.Kind == costmodel.KindModel {
+	if row.Kind == tablefmt.KindModel {
 		if s.Blocks, err = row.Dim.Blocks(); err != nil {
 			return nil, err
 		}
@@ -229,7 +227,7 @@ func (m *GoMLXMeasurer) compile(unit unitFn, depth int, x *tensors.Tensor) (*mlc
 
 type gomlxPrepared struct {
 	m      *GoMLXMeasurer
-	row    costmodel.Row
+	row    tablefmt.Row
 	depths [2]int
 	x      *tensors.Tensor
 	exec   [2]*mlctx.Exec
@@ -250,7 +248,7 @@ func (p *gomlxPrepared) run(i int) RunFunc {
 }
 
 // Time measures the unit by differential stacking and fills in the row.
-func (p *gomlxPrepared) Time(ctx context.Context) (costmodel.Row, error) {
+func (p *gomlxPrepared) Time(ctx context.Context) (tablefmt.Row, error) {
 	start := time.Now()
 	t, err := TimeDifferential(ctx, p.run(0), p.run(1), p.depths[0], p.depths[1], p.m.timing)
 	p.m.phases.add(&p.m.phases.Timing, time.Since(start))
@@ -259,8 +257,8 @@ func (p *gomlxPrepared) Time(ctx context.Context) (costmodel.Row, error) {
 	}
 	row := p.row
 	row.MedianMS, row.SpreadMS, row.Samples, row.Noisy = t.Estimate, t.Spread(), t.N, t.Noisy
-	if p.m.timing.Estimator == costmodel.EstimatorMin {
-		row.Floors = &costmodel.Floors{Depths: p.depths, MS: t.Floors}
+	if p.m.timing.Estimator == tablefmt.EstimatorMin {
+		row.Floors = &tablefmt.Floors{Depths: p.depths, MS: t.Floors}
 	}
 	if row.MedianMS < 0 {
 		// Differences of noisy timings of a tiny unit can dip below zero.

@@ -6,15 +6,15 @@ import (
 	"math"
 	"testing"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // cpuHeader is a tiny table setting the pure-Go backend measures in moments.
-func cpuHeader() costmodel.Header {
-	return costmodel.Header{Version: costmodel.FormatVersion, Device: "cpu", DeviceKind: KindCPU,
+func cpuHeader() tablefmt.Header {
+	return tablefmt.Header{Version: tablefmt.FormatVersion, Device: "cpu", DeviceKind: KindCPU,
 		Runtime: "gomlx", Backend: "go", DType: "float32", Batch: 2, Tokens: 17,
 		Image: 16, Patch: 4, Channels: 3, Classes: 10,
-		Method: costmodel.Method{Name: "differential", Depths: []int{1, 2}, Warmup: 1, Samples: 3, NoiseThreshold: 10}}
+		Method: tablefmt.Method{Name: "differential", Depths: []int{1, 2}, Warmup: 1, Samples: 3, NoiseThreshold: 10}}
 }
 
 func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
@@ -24,7 +24,7 @@ func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
 	}
 	defer dev.Close()
 	h := cpuHeader()
-	h.Method.Estimator = costmodel.EstimatorMin // as CPU presets: rows carry their floors
+	h.Method.Estimator = tablefmt.EstimatorMin // as CPU presets: rows carry their floors
 	m, err := NewGoMLXMeasurer(dev, h)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
 	grid := Grid{EMB: []int{16}, Heads: []int{2}, QK: []int{4}, V: []int{8}, MLP: []int{32}, Decomposed: true, Validation: 1}
 	configs := grid.Configs()
 	var buf bytes.Buffer
-	w, err := costmodel.NewWriter(&buf, h, costmodel.WriterOptions{})
+	w, err := tablefmt.NewWriter(&buf, h, tablefmt.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,11 +43,11 @@ func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
 	if res.Measured != len(configs) || len(res.Failed) != 0 {
 		t.Fatalf("measured %d of %d, failed %v", res.Measured, len(configs), res.Failed)
 	}
-	table, bad, err := costmodel.Read(&buf, "sweep")
+	table, bad, err := tablefmt.Read(&buf, "sweep")
 	if err != nil || len(bad) != 0 {
 		t.Fatalf("reading the table back: %v %v", err, bad)
 	}
-	kinds := map[costmodel.Kind]int{}
+	kinds := map[tablefmt.Kind]int{}
 	for _, r := range table.Rows {
 		kinds[r.Kind]++
 		want, _ := h.WithCounts(r)
@@ -56,7 +56,7 @@ func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
 			t.Errorf("%s: samples %d, MACs %d (want rounds of 3 samples, %d MACs)", r.Key(), r.Samples, r.MACs, want.MACs)
 		}
 		depths := [2]int{1, 2}
-		if r.Kind == costmodel.KindRest {
+		if r.Kind == tablefmt.KindRest {
 			depths = ModelDepths
 		}
 		if f := r.Floors; f == nil || f.Depths != depths || f.MS[0] <= 0 ||
@@ -64,7 +64,7 @@ func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
 			t.Errorf("%s: floors %+v do not give its %g ms at depths %v", r.Key(), f, r.MedianMS, depths)
 		}
 	}
-	for _, k := range []costmodel.Kind{costmodel.KindAttn, costmodel.KindMLP, costmodel.KindRest, costmodel.KindBlock} {
+	for _, k := range []tablefmt.Kind{tablefmt.KindAttn, tablefmt.KindMLP, tablefmt.KindRest, tablefmt.KindBlock} {
 		if kinds[k] != 1 {
 			t.Errorf("%d %s rows, want 1", kinds[k], k)
 		}
@@ -83,7 +83,7 @@ func TestCloseReleasesTheWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	prep, err := m.Prepare(t.Context(), costmodel.Row{Kind: costmodel.KindMLP, EMB: 16, MLP: 32})
+	prep, err := m.Prepare(t.Context(), tablefmt.Row{Kind: tablefmt.KindMLP, EMB: 16, MLP: 32})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // Grid is what a sweep measures: dimension values and how to combine them.
@@ -62,10 +62,10 @@ func (g Grid) Validate() error {
 
 // Configs lists every configuration of g, attention first, then MLP, rest,
 // blocks and models; duplicates removed.
-func (g Grid) Configs() []costmodel.Row {
-	var rows []costmodel.Row
+func (g Grid) Configs() []tablefmt.Row {
+	var rows []tablefmt.Row
 	seen := map[string]bool{}
-	add := func(r costmodel.Row) {
+	add := func(r tablefmt.Row) {
 		if k := r.Key(); !seen[k] {
 			seen[k] = true
 			rows = append(rows, r)
@@ -76,7 +76,7 @@ func (g Grid) Configs() []costmodel.Row {
 			for _, h := range g.Heads {
 				for _, qk := range g.QK {
 					for _, v := range g.V {
-						add(costmodel.Row{Kind: costmodel.KindAttn, EMB: e, Heads: h, QK: qk, V: v})
+						add(tablefmt.Row{Kind: tablefmt.KindAttn, EMB: e, Heads: h, QK: qk, V: v})
 					}
 				}
 			}
@@ -84,12 +84,12 @@ func (g Grid) Configs() []costmodel.Row {
 		for _, e := range g.EMB {
 			for _, m := range g.MLP {
 				if m > 0 {
-					add(costmodel.Row{Kind: costmodel.KindMLP, EMB: e, MLP: m})
+					add(tablefmt.Row{Kind: tablefmt.KindMLP, EMB: e, MLP: m})
 				}
 			}
 		}
 		for _, e := range g.EMB {
-			add(costmodel.Row{Kind: costmodel.KindRest, EMB: e})
+			add(tablefmt.Row{Kind: tablefmt.KindRest, EMB: e})
 		}
 		for _, b := range g.validationBlocks() {
 			add(b)
@@ -100,7 +100,7 @@ func (g Grid) Configs() []costmodel.Row {
 				for _, qk := range g.QK {
 					for _, v := range g.V {
 						for _, m := range g.MLP {
-							add(costmodel.Row{Kind: costmodel.KindBlock, EMB: e, Heads: h, QK: qk, V: v, MLP: m})
+							add(tablefmt.Row{Kind: tablefmt.KindBlock, EMB: e, Heads: h, QK: qk, V: v, MLP: m})
 						}
 					}
 				}
@@ -109,7 +109,7 @@ func (g Grid) Configs() []costmodel.Row {
 	}
 	for _, s := range g.Models {
 		d := s.Dim()
-		add(costmodel.Row{Kind: costmodel.KindModel, Name: s.Name, EMB: s.EMB, Dim: &d})
+		add(tablefmt.Row{Kind: tablefmt.KindModel, Name: s.Name, EMB: s.EMB, Dim: &d})
 	}
 	return rows
 }
@@ -120,11 +120,11 @@ func (g Grid) Configs() []costmodel.Row {
 // then spread widest), so every axis's values are visited evenly and independently
 // of the other axes' (a shared stride would lock axes whose lengths share a
 // factor onto a few values), and a resumed sweep picks the same blocks.
-func (g Grid) validationBlocks() []costmodel.Row {
-	var rows []costmodel.Row
+func (g Grid) validationBlocks() []tablefmt.Row {
+	var rows []tablefmt.Row
 	pick := func(vs []int, i, base int) int { return vs[int(radicalInverse(i+1, base)*float64(len(vs)))] }
 	for i := range g.Validation {
-		rows = append(rows, costmodel.Row{Kind: costmodel.KindBlock,
+		rows = append(rows, tablefmt.Row{Kind: tablefmt.KindBlock,
 			EMB: pick(g.EMB, i, 11), Heads: pick(g.Heads, i, 7), QK: pick(g.QK, i, 5),
 			V: pick(g.V, i, 3), MLP: pick(g.MLP, i, 2)})
 	}

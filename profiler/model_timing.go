@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/nvitprof/nvitprof/arch"
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // ModelTiming is a whole-model forward pass measured two ways.
@@ -17,7 +17,7 @@ type ModelTiming struct {
 	// copies of the model in one graph): dispatch cancels out.
 	Device Timing
 	Batch  int
-	// Estimator is how samples became the latencies (costmodel.EstimatorMedian or EstimatorMin).
+	// Estimator is how samples became the latencies (tablefmt.EstimatorMedian or EstimatorMin).
 	Estimator string
 }
 
@@ -34,12 +34,12 @@ func (t ModelTiming) ImagesPerSecond() float64 {
 
 // ModelHeader is the table header that measuring s on dev with batch and
 // dtype implies.
-func ModelHeader(dev *Device, s arch.Spec, batch int, dtype string, t TimingOptions) costmodel.Header {
-	return costmodel.Header{Version: costmodel.FormatVersion, Device: dev.Name, DeviceKind: dev.Kind,
+func ModelHeader(dev *Device, s arch.Spec, batch int, dtype string, t TimingOptions) tablefmt.Header {
+	return tablefmt.Header{Version: tablefmt.FormatVersion, Device: dev.Name, DeviceKind: dev.Kind,
 		DeviceName: dev.Hardware, Runtime: "gomlx", Backend: dev.Backend.Name(), Plugin: dev.Plugin,
 		PluginVersion: dev.PluginVersion, DType: dtype, Batch: batch, Tokens: s.Tokens(),
 		Image: s.Image, Patch: s.Patch, Channels: s.Channels, Classes: s.Classes,
-		Method: costmodel.Method{Name: "differential", Depths: []int{ModelDepths[0], ModelDepths[1]},
+		Method: tablefmt.Method{Name: "differential", Depths: []int{ModelDepths[0], ModelDepths[1]},
 			Warmup: t.Warmup, Samples: t.Samples, NoiseThreshold: t.NoiseThreshold, Estimator: t.Estimator}}
 }
 
@@ -53,7 +53,7 @@ func (m *GoMLXMeasurer) MeasureModel(ctx context.Context, s arch.Spec) (ModelTim
 		return ModelTiming{}, fmt.Errorf("measure: %s has %d tokens of %d² images, the measurer %d of %d²", s.Name, s.Tokens(), s.Image, m.hdr.Tokens, m.hdr.Image)
 	}
 	d := s.Dim()
-	p, err := m.Prepare(ctx, costmodel.Row{Kind: costmodel.KindModel, Name: s.Name, EMB: s.EMB, Dim: &d})
+	p, err := m.Prepare(ctx, tablefmt.Row{Kind: tablefmt.KindModel, Name: s.Name, EMB: s.EMB, Dim: &d})
 	if err != nil {
 		return ModelTiming{}, err
 	}

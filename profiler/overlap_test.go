@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // overlapMeasurer's Time of one configuration waits until the next one is
@@ -27,7 +27,7 @@ func (m *overlapMeasurer) started(mlp int) chan struct{} {
 	return m.prepared[mlp]
 }
 
-func (m *overlapMeasurer) Prepare(_ context.Context, row costmodel.Row) (Prepared, error) {
+func (m *overlapMeasurer) Prepare(_ context.Context, row tablefmt.Row) (Prepared, error) {
 	close(m.started(row.MLP))
 	return overlapPrepared{m, row}, nil
 }
@@ -36,10 +36,10 @@ func (m *overlapMeasurer) Overlap() bool { return true }
 
 type overlapPrepared struct {
 	m   *overlapMeasurer
-	row costmodel.Row
+	row tablefmt.Row
 }
 
-func (p overlapPrepared) Time(context.Context) (costmodel.Row, error) {
+func (p overlapPrepared) Time(context.Context) (tablefmt.Row, error) {
 	if p.row.MLP < 3 { // the last configuration has no next one
 		select {
 		case <-p.m.started(p.row.MLP + 1):
@@ -54,12 +54,12 @@ func (p overlapPrepared) Time(context.Context) (costmodel.Row, error) {
 func (p overlapPrepared) Close() {}
 
 func TestSweepPreparesTheNextConfigurationWhileTiming(t *testing.T) {
-	var configs []costmodel.Row
+	var configs []tablefmt.Row
 	for k := 1; k <= 3; k++ {
-		configs = append(configs, costmodel.Row{Kind: costmodel.KindMLP, EMB: 8, MLP: k})
+		configs = append(configs, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: 8, MLP: k})
 	}
 	var buf bytes.Buffer
-	w, err := costmodel.NewWriter(&buf, cpuHeader(), costmodel.WriterOptions{})
+	w, err := tablefmt.NewWriter(&buf, cpuHeader(), tablefmt.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

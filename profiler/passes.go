@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // CombinePasses is the row a multi-pass sweep keeps for one configuration,
@@ -26,7 +26,7 @@ import (
 // that ran fastest at the high depth (or was fastest); the combined row is
 // noisy when every pass was or when its floors' difference is negative.
 // Samples add up, and a note lists each pass's latency.
-func CombinePasses(last costmodel.Row, earlier []costmodel.Row) costmodel.Row {
+func CombinePasses(last tablefmt.Row, earlier []tablefmt.Row) tablefmt.Row {
 	if len(earlier) == 0 {
 		return last
 	}
@@ -41,7 +41,7 @@ func CombinePasses(last costmodel.Row, earlier []costmodel.Row) costmodel.Row {
 	}
 	out := last
 	out.MedianMS, out.SpreadMS, out.Samples = best.MedianMS, best.SpreadMS, samples
-	out.Noisy = !slices.ContainsFunc(all, func(r costmodel.Row) bool { return !r.Noisy })
+	out.Noisy = !slices.ContainsFunc(all, func(r tablefmt.Row) bool { return !r.Noisy })
 	note := fmt.Sprintf("fastest of %d passes (%s ms)", len(all), strings.Join(each, ", "))
 	if haveFloors {
 		out.Floors = &floors
@@ -63,9 +63,9 @@ func CombinePasses(last costmodel.Row, earlier []costmodel.Row) costmodel.Row {
 // fastestPass is the row with the fastest high-depth floor when every row
 // has floors (byFloors), else the one with the lowest positive latency (a
 // zero, a clipped difference, only when all are zero).
-func fastestPass(rows []costmodel.Row, byFloors bool) costmodel.Row {
+func fastestPass(rows []tablefmt.Row, byFloors bool) tablefmt.Row {
 	if byFloors {
-		return slices.MinFunc(rows, func(a, b costmodel.Row) int { return cmp.Compare(a.Floors.MS[1], b.Floors.MS[1]) })
+		return slices.MinFunc(rows, func(a, b tablefmt.Row) int { return cmp.Compare(a.Floors.MS[1], b.Floors.MS[1]) })
 	}
 	best := rows[0]
 	for _, r := range rows[1:] {
@@ -78,11 +78,11 @@ func fastestPass(rows []costmodel.Row, byFloors bool) costmodel.Row {
 
 // combinedFloors is the fastest floor of each depth over rows, if every row
 // has floors at the same depths.
-func combinedFloors(rows []costmodel.Row) (costmodel.Floors, bool) {
-	var f costmodel.Floors
+func combinedFloors(rows []tablefmt.Row) (tablefmt.Floors, bool) {
+	var f tablefmt.Floors
 	for i, r := range rows {
 		if r.Floors == nil || (i > 0 && r.Floors.Depths != f.Depths) {
-			return costmodel.Floors{}, false
+			return tablefmt.Floors{}, false
 		}
 		if i == 0 {
 			f = *r.Floors
@@ -101,7 +101,7 @@ type PassSpread struct {
 	devs []float64
 }
 
-func (s *PassSpread) add(rows []costmodel.Row) {
+func (s *PassSpread) add(rows []tablefmt.Row) {
 	lo, hi := math.Inf(1), 0.0
 	for _, r := range rows {
 		lo, hi = min(lo, r.MedianMS), max(hi, r.MedianMS)
@@ -133,8 +133,8 @@ func (s *PassSpread) Median() (float64, int) {
 // measures comes back combined (CombinePasses) with the rows of the same
 // configuration in the earlier passes' tables, and spread (if not nil)
 // learns how far apart the passes were.
-func FloorOfPasses(m Measurer, earlier []costmodel.Table, spread *PassSpread) Measurer {
-	byKey := map[string][]costmodel.Row{}
+func FloorOfPasses(m Measurer, earlier []tablefmt.Table, spread *PassSpread) Measurer {
+	byKey := map[string][]tablefmt.Row{}
 	for _, t := range earlier {
 		for _, r := range t.Rows {
 			byKey[r.Key()] = append(byKey[r.Key()], r)
@@ -145,7 +145,7 @@ func FloorOfPasses(m Measurer, earlier []costmodel.Table, spread *PassSpread) Me
 
 type floorMeasurer struct {
 	Measurer
-	earlier map[string][]costmodel.Row
+	earlier map[string][]tablefmt.Row
 	spread  *PassSpread
 }
 
@@ -153,7 +153,7 @@ type floorMeasurer struct {
 // for its other methods (Phases).
 func (f floorMeasurer) Unwrap() Measurer { return f.Measurer }
 
-func (f floorMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepared, error) {
+func (f floorMeasurer) Prepare(ctx context.Context, row tablefmt.Row) (Prepared, error) {
 	p, err := f.Measurer.Prepare(ctx, row)
 	if err != nil {
 		return nil, err
@@ -163,11 +163,11 @@ func (f floorMeasurer) Prepare(ctx context.Context, row costmodel.Row) (Prepared
 
 type floorPrepared struct {
 	Prepared
-	earlier []costmodel.Row
+	earlier []tablefmt.Row
 	spread  *PassSpread
 }
 
-func (f floorPrepared) Time(ctx context.Context) (costmodel.Row, error) {
+func (f floorPrepared) Time(ctx context.Context) (tablefmt.Row, error) {
 	row, err := f.Prepared.Time(ctx)
 	if err != nil {
 		return row, err

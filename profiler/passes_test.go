@@ -6,18 +6,18 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 func TestCombinePassesKeepsTheFastest(t *testing.T) {
-	row := func(ms, spread float64, noisy bool) costmodel.Row {
-		return costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 128, MedianMS: ms, SpreadMS: spread, Samples: 3, Noisy: noisy}
+	row := func(ms, spread float64, noisy bool) tablefmt.Row {
+		return tablefmt.Row{Kind: tablefmt.KindMLP, EMB: 64, MLP: 128, MedianMS: ms, SpreadMS: spread, Samples: 3, Noisy: noisy}
 	}
-	got := CombinePasses(row(13, 0.5, false), []costmodel.Row{row(9.5, 0.2, true), row(11, 0.1, false)})
+	got := CombinePasses(row(13, 0.5, false), []tablefmt.Row{row(9.5, 0.2, true), row(11, 0.1, false)})
 	if got.MedianMS != 9.5 || got.SpreadMS != 0.2 || got.Noisy || got.Samples != 9 {
 		t.Errorf("combined %+v; want 9.5 ms with its spread 0.2, 9 samples, not noisy (two passes were not)", got)
 	}
-	if got := CombinePasses(row(13, 0.5, true), []costmodel.Row{row(9.5, 0.2, true)}); !got.Noisy {
+	if got := CombinePasses(row(13, 0.5, true), []tablefmt.Row{row(9.5, 0.2, true)}); !got.Noisy {
 		t.Errorf("every pass noisy, combined not: %+v", got)
 	}
 	if want := "fastest of 3 passes (9.5, 11, 13 ms)"; got.Note != want {
@@ -29,15 +29,15 @@ func TestCombinePassesKeepsTheFastest(t *testing.T) {
 }
 
 func TestCombinePassesCombinesFloorsDepthByDepth(t *testing.T) {
-	row := func(low, high, spread float64, noisy bool) costmodel.Row {
+	row := func(low, high, spread float64, noisy bool) tablefmt.Row {
 		est := (high - low) / 2
-		r := costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 128, MedianMS: max(est, 0), SpreadMS: spread, Samples: 3,
-			Noisy: noisy || est < 0, Floors: &costmodel.Floors{Depths: [2]int{1, 3}, MS: [2]float64{low, high}}}
+		r := tablefmt.Row{Kind: tablefmt.KindMLP, EMB: 64, MLP: 128, MedianMS: max(est, 0), SpreadMS: spread, Samples: 3,
+			Noisy: noisy || est < 0, Floors: &tablefmt.Floors{Depths: [2]int{1, 3}, MS: [2]float64{low, high}}}
 		return r
 	}
 	// Pass 2's shallow stack ran in a slow spell: its own difference (8.5 ms)
 	// is too low. Depth by depth the floors are 10 and 30 ms: (30 − 10) / 2.
-	got := CombinePasses(row(14, 31, 0.3, false), []costmodel.Row{row(10, 30, 0.2, false), row(11, 33, 0.1, true)})
+	got := CombinePasses(row(14, 31, 0.3, false), []tablefmt.Row{row(10, 30, 0.2, false), row(11, 33, 0.1, true)})
 	if got.MedianMS != 10 || got.SpreadMS != 0.2 || got.Noisy || got.Samples != 9 {
 		t.Errorf("combined %+v; want 10 ms with the spread of the pass with the fastest deep stack, not noisy", got)
 	}
@@ -49,7 +49,7 @@ func TestCombinePassesCombinesFloorsDepthByDepth(t *testing.T) {
 	}
 	// A tiny unit: pass 1's difference was clipped to 0; the floors give
 	// (1.08 − 1.0) / 2, not the 0 that the fastest pass would.
-	got = CombinePasses(row(1.0, 1.3, 0.01, false), []costmodel.Row{row(1.1, 1.08, 0.01, false)})
+	got = CombinePasses(row(1.0, 1.3, 0.01, false), []tablefmt.Row{row(1.1, 1.08, 0.01, false)})
 	if math.Abs(got.MedianMS-0.04) > 1e-12 || got.Noisy {
 		t.Errorf("tiny unit: %+v, want 0.04 ms, not noisy", got)
 	}
@@ -58,7 +58,7 @@ func TestCombinePassesCombinesFloorsDepthByDepth(t *testing.T) {
 	noFloors.Floors = nil
 	clipped := row(1.1, 1.08, 0.01, false)
 	clipped.Floors = nil
-	if got := CombinePasses(noFloors, []costmodel.Row{row(12, 30, 0.1, false), clipped}); got.MedianMS != 9 || got.Floors != nil || got.Noisy {
+	if got := CombinePasses(noFloors, []tablefmt.Row{row(12, 30, 0.1, false), clipped}); got.MedianMS != 9 || got.Floors != nil || got.Noisy {
 		t.Errorf("mixed passes: %+v, want the fastest positive latency, 9 ms, and no floors", got)
 	}
 }
@@ -66,30 +66,30 @@ func TestCombinePassesCombinesFloorsDepthByDepth(t *testing.T) {
 // fixedMeasurer returns a fixed latency for every configuration.
 type fixedMeasurer struct{ ms float64 }
 
-func (f fixedMeasurer) Prepare(_ context.Context, row costmodel.Row) (Prepared, error) {
+func (f fixedMeasurer) Prepare(_ context.Context, row tablefmt.Row) (Prepared, error) {
 	return fixedPrepared{row, f.ms}, nil
 }
 func (f fixedMeasurer) Overlap() bool { return false }
 
 type fixedPrepared struct {
-	row costmodel.Row
+	row tablefmt.Row
 	ms  float64
 }
 
-func (p fixedPrepared) Time(context.Context) (costmodel.Row, error) {
+func (p fixedPrepared) Time(context.Context) (tablefmt.Row, error) {
 	p.row.MedianMS, p.row.Samples = p.ms, 2
 	return p.row, nil
 }
 func (p fixedPrepared) Close() {}
 
 func TestFloorOfPassesCombinesByKey(t *testing.T) {
-	a := costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 128}
-	b := costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: 192}
-	earlier := costmodel.Table{Rows: []costmodel.Row{{Kind: a.Kind, EMB: 64, MLP: 128, MedianMS: 4, Samples: 2}}}
+	a := tablefmt.Row{Kind: tablefmt.KindMLP, EMB: 64, MLP: 128}
+	b := tablefmt.Row{Kind: tablefmt.KindMLP, EMB: 64, MLP: 192}
+	earlier := tablefmt.Table{Rows: []tablefmt.Row{{Kind: a.Kind, EMB: 64, MLP: 128, MedianMS: 4, Samples: 2}}}
 	var spread PassSpread
-	m := FloorOfPasses(fixedMeasurer{ms: 5}, []costmodel.Table{earlier}, &spread)
+	m := FloorOfPasses(fixedMeasurer{ms: 5}, []tablefmt.Table{earlier}, &spread)
 	for _, tc := range []struct {
-		row  costmodel.Row
+		row  tablefmt.Row
 		want float64
 		note bool
 	}{{a, 4, true}, {b, 5, false}} { // b has no earlier pass (it failed there): kept as measured
@@ -108,10 +108,10 @@ func TestFloorOfPassesCombinesByKey(t *testing.T) {
 }
 
 func TestPassSpreadIsTheMedianSlowestOverFastest(t *testing.T) {
-	mlp := func(width int, ms ...float64) []costmodel.Row {
-		var rs []costmodel.Row
+	mlp := func(width int, ms ...float64) []tablefmt.Row {
+		var rs []tablefmt.Row
 		for _, v := range ms {
-			rs = append(rs, costmodel.Row{Kind: costmodel.KindMLP, EMB: 64, MLP: width, MedianMS: v})
+			rs = append(rs, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: 64, MLP: width, MedianMS: v})
 		}
 		return rs
 	}

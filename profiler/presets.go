@@ -8,25 +8,13 @@ import (
 	"github.com/nvitprof/nvitprof/arch"
 )
 
-// Geometry is the input side of the models a sweep measures; it fixes the
-// number of tokens every block sees.
-type Geometry struct {
-	Image, Patch, Channels, Classes, ExtraTokens int
-}
-
-// Tokens is patches plus extra tokens.
-func (g Geometry) Tokens() int { return (g.Image/g.Patch)*(g.Image/g.Patch) + g.ExtraTokens }
-
-// NViTGeometry is DeiT/NViT's 224² input with 16² patches, distilled (198 tokens).
-var NViTGeometry = Geometry{Image: 224, Patch: 16, Channels: 3, Classes: 1000, ExtraTokens: 2}
-
 // SweepPreset is a named grid with the geometry and CPU batch it is meant for.
 // On GPUs the batch defaults to 256 (as NViT measured) and the dtype to
 // bfloat16; on the CPU to CPUBatch and float32.
 type SweepPreset struct {
 	Name, Description string
 	Grid              Grid
-	Geometry          Geometry
+	Geometry          arch.Geometry
 	CPUBatch          int
 }
 
@@ -59,7 +47,7 @@ var sweepPresets = map[string]func() SweepPreset{
 			Grid: Grid{EMB: []int{64, 96, 128}, Heads: []int{1, 2, 4}, QK: []int{8, 16, 32}, V: []int{16, 32},
 				MLP: seq(64, 512, 64), Decomposed: true, Validation: 6,
 				Models: []arch.Spec{miniViT("mini-64", 64, 2, 16, 256, 4), miniViT("mini-128", 128, 4, 32, 512, 4)}},
-			Geometry: Geometry{Image: 32, Patch: 4, Channels: 3, Classes: 10, ExtraTokens: 1},
+			Geometry: arch.Geometry{Image: 32, Patch: 4, Channels: 3, Classes: 10, ExtraTokens: 1},
 			CPUBatch: 8,
 		}
 	},
@@ -69,7 +57,7 @@ var sweepPresets = map[string]func() SweepPreset{
 			Grid: Grid{EMB: []int{256, 512, 768}, Heads: []int{1, 3, 6, 9, 12}, QK: []int{1, 16, 32, 48, 64},
 				V: []int{1, 16, 32, 48, 64}, MLP: seq(128, 3072, 128), Decomposed: true, Validation: 20,
 				Models: []arch.Spec{mustPreset("deit-t-distilled"), mustPreset("deit-s-distilled"), mustPreset("deit-b-distilled")}},
-			Geometry: NViTGeometry, CPUBatch: 1,
+			Geometry: arch.NViTGeometry(), CPUBatch: 1,
 		}
 	},
 	"deit": func() SweepPreset {
@@ -78,7 +66,7 @@ var sweepPresets = map[string]func() SweepPreset{
 			Grid: Grid{EMB: []int{192, 384, 768}, Heads: []int{2, 3, 4, 6, 8, 12}, QK: []int{32, 48, 64}, V: []int{32, 48, 64},
 				MLP: []int{384, 512, 768, 1024, 1536, 2048, 2560, 3072}, Decomposed: true, Validation: 12,
 				Models: []arch.Spec{mustPreset("deit-t"), mustPreset("deit-s"), mustPreset("deit-b")}},
-			Geometry: Geometry{Image: 224, Patch: 16, Channels: 3, Classes: 1000, ExtraTokens: 1}, CPUBatch: 1,
+			Geometry: arch.Geometry{Image: 224, Patch: 16, Channels: 3, Classes: 1000, ExtraTokens: 1}, CPUBatch: 1,
 		}
 	},
 	"fine": func() SweepPreset {
@@ -86,7 +74,7 @@ var sweepPresets = map[string]func() SweepPreset{
 			Description: "steps of 8 (QK) and 16 (MLP) around DeiT-B's block, to expose latency staircases, 198 tokens",
 			Grid: Grid{EMB: []int{768}, Heads: []int{6, 12}, QK: seq(8, 64, 8), V: []int{64},
 				MLP: seq(2560, 3328, 16), Decomposed: true},
-			Geometry: NViTGeometry, CPUBatch: 1,
+			Geometry: arch.NViTGeometry(), CPUBatch: 1,
 		}
 	},
 }

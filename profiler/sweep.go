@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // Measurer measures configurations on one device (or through one external
@@ -14,7 +14,7 @@ import (
 // how compilation overlaps timing.
 type Measurer interface {
 	// Prepare builds and compiles what measuring row needs.
-	Prepare(ctx context.Context, row costmodel.Row) (Prepared, error)
+	Prepare(ctx context.Context, row tablefmt.Row) (Prepared, error)
 	// Overlap reports whether Prepare may run during another Time: only
 	// where preparing leaves the device alone (not GoMLX: compiling steals
 	// the CPU's cores, and XLA's GPU autotuning runs kernels).
@@ -24,7 +24,7 @@ type Measurer interface {
 // Prepared is a configuration ready to be timed.
 type Prepared interface {
 	// Time measures and returns the row with its latency filled in.
-	Time(ctx context.Context) (costmodel.Row, error)
+	Time(ctx context.Context) (tablefmt.Row, error)
 	// Close releases the compiled programs.
 	Close()
 }
@@ -33,12 +33,12 @@ type Prepared interface {
 type SweepOptions struct {
 	// Progress, when set, is called after each configuration (from one
 	// goroutine at a time) with the number done so far and the total.
-	Progress func(done, total int, row costmodel.Row, err error)
+	Progress func(done, total int, row tablefmt.Row, err error)
 }
 
 // ConfigError records a configuration that could not be measured.
 type ConfigError struct {
-	Row costmodel.Row
+	Row tablefmt.Row
 	Err error
 }
 
@@ -58,7 +58,7 @@ type SweepResult struct {
 // sharing the work) and appends each row to w as soon as it is measured. It
 // stops at ctx's cancellation (everything measured by then is in w) and at
 // the first error writing to w, which it returns.
-func Sweep(ctx context.Context, configs []costmodel.Row, measurers []Measurer, w *costmodel.Writer, opts SweepOptions) (SweepResult, error) {
+func Sweep(ctx context.Context, configs []tablefmt.Row, measurers []Measurer, w *tablefmt.Writer, opts SweepOptions) (SweepResult, error) {
 	if len(measurers) == 0 {
 		return SweepResult{}, errors.New("sweep: no device to measure on")
 	}
@@ -66,7 +66,7 @@ func Sweep(ctx context.Context, configs []costmodel.Row, measurers []Measurer, w
 	// measured only to be dropped (a full disk does not empty itself).
 	sweepCtx, stop := context.WithCancel(ctx)
 	defer stop()
-	jobs := make(chan costmodel.Row)
+	jobs := make(chan tablefmt.Row)
 	go func() {
 		defer close(jobs)
 		for _, c := range configs {
@@ -84,7 +84,7 @@ func Sweep(ctx context.Context, configs []costmodel.Row, measurers []Measurer, w
 		writeErr error
 		done     int
 	)
-	record := func(row costmodel.Row, err error) {
+	record := func(row tablefmt.Row, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		done++
@@ -120,14 +120,14 @@ func Sweep(ctx context.Context, configs []costmodel.Row, measurers []Measurer, w
 }
 
 type prepared struct {
-	row costmodel.Row
+	row tablefmt.Row
 	p   Prepared
 	err error
 }
 
 // runMeasurer feeds one measurer; with overlap, the next configuration
 // compiles while the current one is timed.
-func runMeasurer(ctx context.Context, m Measurer, jobs <-chan costmodel.Row, record func(costmodel.Row, error)) {
+func runMeasurer(ctx context.Context, m Measurer, jobs <-chan tablefmt.Row, record func(tablefmt.Row, error)) {
 	timeOne := func(pr prepared) {
 		if pr.err != nil {
 			record(pr.row, pr.err)
@@ -168,11 +168,11 @@ func runMeasurer(ctx context.Context, m Measurer, jobs <-chan costmodel.Row, rec
 
 // Shard returns the configurations of shard i of n (0-based): every n-th,
 // so each shard gets a similar mix of sizes.
-func Shard(configs []costmodel.Row, i, n int) ([]costmodel.Row, error) {
+func Shard(configs []tablefmt.Row, i, n int) ([]tablefmt.Row, error) {
 	if n < 1 || i < 0 || i >= n {
 		return nil, fmt.Errorf("shard %d/%d: want 0 <= i < n", i, n)
 	}
-	var out []costmodel.Row
+	var out []tablefmt.Row
 	for k, c := range configs {
 		if k%n == i {
 			out = append(out, c)
@@ -182,9 +182,9 @@ func Shard(configs []costmodel.Row, i, n int) ([]costmodel.Row, error) {
 }
 
 // Remaining drops the configurations a resumed table already holds.
-func Remaining(configs []costmodel.Row, have costmodel.Table) []costmodel.Row {
+func Remaining(configs []tablefmt.Row, have tablefmt.Table) []tablefmt.Row {
 	idx := have.Index()
-	var out []costmodel.Row
+	var out []tablefmt.Row
 	for _, c := range configs {
 		if _, ok := idx[c.Key()]; !ok {
 			out = append(out, c)

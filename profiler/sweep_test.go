@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 var errDiskFull = errors.New("no space left on device")
@@ -28,7 +28,7 @@ type countingMeasurer struct {
 	timed atomic.Int32
 }
 
-func (m *countingMeasurer) Prepare(_ context.Context, row costmodel.Row) (Prepared, error) {
+func (m *countingMeasurer) Prepare(_ context.Context, row tablefmt.Row) (Prepared, error) {
 	return countingPrepared{m, row}, nil
 }
 
@@ -36,10 +36,10 @@ func (m *countingMeasurer) Overlap() bool { return false }
 
 type countingPrepared struct {
 	m   *countingMeasurer
-	row costmodel.Row
+	row tablefmt.Row
 }
 
-func (p countingPrepared) Time(context.Context) (costmodel.Row, error) {
+func (p countingPrepared) Time(context.Context) (tablefmt.Row, error) {
 	p.m.timed.Add(1)
 	row := p.row
 	row.MedianMS, row.Samples = p.m.ms, 1
@@ -49,13 +49,13 @@ func (p countingPrepared) Time(context.Context) (costmodel.Row, error) {
 func (p countingPrepared) Close() {}
 
 func TestSweepStopsAtFirstWriteError(t *testing.T) {
-	w, err := costmodel.NewWriter(&fullDisk{}, cpuHeader(), costmodel.WriterOptions{})
+	w, err := tablefmt.NewWriter(&fullDisk{}, cpuHeader(), tablefmt.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var configs []costmodel.Row
+	var configs []tablefmt.Row
 	for mlp := 1; mlp <= 20; mlp++ {
-		configs = append(configs, costmodel.Row{Kind: costmodel.KindMLP, EMB: 16, MLP: mlp})
+		configs = append(configs, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: 16, MLP: mlp})
 	}
 	m := &countingMeasurer{ms: 1}
 	res, err := Sweep(context.Background(), configs, []Measurer{m}, w, SweepOptions{})

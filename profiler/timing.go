@@ -7,7 +7,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // RunFunc executes a compiled graph once and returns when its result is
@@ -24,8 +24,8 @@ type TimingOptions struct {
 	// Timing.Estimate) under the min estimator.
 	NoiseThreshold float64
 	Retries        int
-	// Estimator is costmodel.EstimatorMedian (also when empty) or
-	// costmodel.EstimatorMin.
+	// Estimator is tablefmt.EstimatorMedian (also when empty) or
+	// tablefmt.EstimatorMin.
 	Estimator string
 
 	// BeforeSample, when set, runs before each timed sample (pair), outside
@@ -50,8 +50,8 @@ func (o TimingOptions) Validate() error {
 		return fmt.Errorf("noise threshold must be positive, got %g", o.NoiseThreshold)
 	case o.Retries < 0:
 		return fmt.Errorf("retries must not be negative, got %d", o.Retries)
-	case o.Estimator != "" && o.Estimator != costmodel.EstimatorMedian && o.Estimator != costmodel.EstimatorMin:
-		return fmt.Errorf("unknown estimator %q: want %s or %s", o.Estimator, costmodel.EstimatorMedian, costmodel.EstimatorMin)
+	case o.Estimator != "" && o.Estimator != tablefmt.EstimatorMedian && o.Estimator != tablefmt.EstimatorMin:
+		return fmt.Errorf("unknown estimator %q: want %s or %s", o.Estimator, tablefmt.EstimatorMedian, tablefmt.EstimatorMin)
 	}
 	return nil
 }
@@ -172,7 +172,7 @@ func timeRounds(ctx context.Context, opts TimingOptions, span float64, round fun
 			return Timing{}, err
 		}
 		var t Timing
-		if opts.Estimator == costmodel.EstimatorMin {
+		if opts.Estimator == tablefmt.EstimatorMin {
 			pooled.perUnit = append(pooled.perUnit, s.perUnit...)
 			pooled.low = append(pooled.low, s.low...)
 			pooled.high = append(pooled.high, s.high...)

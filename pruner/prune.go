@@ -501,7 +501,7 @@ func writeJSON(path string, v any) error {
 
 // String describes g, e.g. "mlp[b2]×16" or "emb×4".
 func (g Group) String() string {
-	if g.Dim == costmodel.DimEMB {
+	if g.Dim == arch.DimEMB {
 		return fmt.Sprintf("emb×%d", len(g.Units))
 	}
 	return fmt.Sprintf("%s[b%d]×%d", g.Dim, g.Block, len(g.Units))
@@ -513,7 +513,7 @@ func (k Keep) without(groups []Group) Keep {
 	drop := map[axisRole][]int{}
 	for _, g := range groups {
 		r := axisRole{Dim: g.Dim, Block: max(g.Block, 0)}
-		if g.Dim == costmodel.DimEMB {
+		if g.Dim == arch.DimEMB {
 			r.Block = 0
 		}
 		drop[r] = append(drop[r], g.Units...)
@@ -528,17 +528,17 @@ func (k Keep) without(groups []Group) Keep {
 		}
 		return out
 	}
-	out := Keep{EMB: filter(k.EMB, axisRole{Dim: costmodel.DimEMB})}
+	out := Keep{EMB: filter(k.EMB, axisRole{Dim: arch.DimEMB})}
 	for b := range k.Heads {
-		heads := filter(k.Heads[b], axisRole{costmodel.DimHeads, b})
-		qk, v := filter(k.QK[b], axisRole{costmodel.DimQK, b}), filter(k.V[b], axisRole{costmodel.DimV, b})
+		heads := filter(k.Heads[b], axisRole{arch.DimHeads, b})
+		qk, v := filter(k.QK[b], axisRole{arch.DimQK, b}), filter(k.V[b], axisRole{arch.DimV, b})
 		if len(heads) == 0 {
 			qk, v = nil, nil
 		}
 		out.Heads = append(out.Heads, heads)
 		out.QK = append(out.QK, qk)
 		out.V = append(out.V, v)
-		out.MLP = append(out.MLP, filter(k.MLP[b], axisRole{costmodel.DimMLP, b}))
+		out.MLP = append(out.MLP, filter(k.MLP[b], axisRole{arch.DimMLP, b}))
 	}
 	return out
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/gomlx/gomlx/pkg/core/tensors"
 	"github.com/gomlx/gomlx/pkg/ml/context"
 
+	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/arch/blocks"
-	"github.com/nvitprof/nvitprof/costmodel"
 )
 
 // SaliencyOptions configure Saliency.
@@ -83,7 +83,7 @@ func Saliency(ctx stdctx.Context, backend backends.Backend, w *Weights, data *Da
 			prod[v.Path()] = g
 		}
 		sums := unitSums(w.Spec, prod)
-		sums.each(func(_ costmodel.Dimension, _ int, v []float64) {
+		sums.each(func(_ arch.Dimension, _ int, v []float64) {
 			for k := range v {
 				v[k] *= v[k]
 			}
@@ -97,9 +97,9 @@ func Saliency(ctx stdctx.Context, backend backends.Backend, w *Weights, data *Da
 // blend sets p ← a·p + (1−a)·q.
 func (p *PerUnit) blend(q *PerUnit, a float64) {
 	var qs [][]float64
-	q.each(func(_ costmodel.Dimension, _ int, v []float64) { qs = append(qs, v) })
+	q.each(func(_ arch.Dimension, _ int, v []float64) { qs = append(qs, v) })
 	i := 0
-	p.each(func(_ costmodel.Dimension, _ int, v []float64) {
+	p.each(func(_ arch.Dimension, _ int, v []float64) {
 		for k := range v {
 			v[k] = a*v[k] + (1-a)*qs[i][k]
 		}
@@ -109,7 +109,7 @@ func (p *PerUnit) blend(q *PerUnit, a float64) {
 
 // scale multiplies every value of p by f.
 func (p *PerUnit) scale(f float64) {
-	p.each(func(_ costmodel.Dimension, _ int, v []float64) {
+	p.each(func(_ arch.Dimension, _ int, v []float64) {
 		for k := range v {
 			v[k] *= f
 		}

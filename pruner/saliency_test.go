@@ -14,7 +14,6 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/arch/blocks"
-	"github.com/nvitprof/nvitprof/costmodel"
 )
 
 // TestUnitSumsByHand: a 2-unit toy worked by hand. EMB 1 and one block with
@@ -117,7 +116,7 @@ func loss64(t *testing.T, w *Weights, images, labels *tensors.Tensor) func(scale
 }
 
 // unitScale is 1 + eps on the parameters unit (d, b, i) owns (via roles), 1 elsewhere.
-func unitScale(s arch.Spec, d costmodel.Dimension, b, i int, eps float64) map[string][]float64 {
+func unitScale(s arch.Spec, d arch.Dimension, b, i int, eps float64) map[string][]float64 {
 	out := map[string][]float64{}
 	rs := roles(s)
 	for _, v := range blocks.Layout(s) {
@@ -133,7 +132,7 @@ func unitScale(s arch.Spec, d costmodel.Dimension, b, i int, eps float64) map[st
 		}
 		for j := range m {
 			for a, r := range rs[v.Path()] {
-				if r.Dim == d && (d == costmodel.DimEMB || r.Block == b) && (j/strides[a])%v.Dims[a] == i {
+				if r.Dim == d && (d == arch.DimEMB || r.Block == b) && (j/strides[a])%v.Dims[a] == i {
 					m[j] = 1 + eps
 				}
 			}
@@ -165,7 +164,7 @@ func TestSaliencyDirectional(t *testing.T) {
 	const eps = 1e-4
 	var worst float64
 	n := 0
-	sal.each(func(d costmodel.Dimension, b int, v []float64) {
+	sal.each(func(d arch.Dimension, b int, v []float64) {
 		for i, got := range v {
 			dd := (L(unitScale(s, d, b, i, eps)) - L(unitScale(s, d, b, i, -eps))) / (2 * eps)
 			want := dd * dd
@@ -228,7 +227,7 @@ func TestSaliencyRanksLikeRemoval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	increase := func(d costmodel.Dimension, b, i int) float64 {
+	increase := func(d arch.Dimension, b, i int) float64 {
 		k := KeepAll(w.Spec)
 		k = k.without([]Group{{Dim: d, Block: b, Units: []int{i}}})
 		small, err := Prune(w, k)
@@ -242,7 +241,7 @@ func TestSaliencyRanksLikeRemoval(t *testing.T) {
 		return ev.Loss - base.Loss
 	}
 	for _, c := range []struct {
-		d   costmodel.Dimension
+		d   arch.Dimension
 		b   int
 		min float64
 	}{
@@ -250,8 +249,8 @@ func TestSaliencyRanksLikeRemoval(t *testing.T) {
 		// changes every LayerNorm's statistics, which the first-order
 		// saliency does not see, so its bound is looser. Four heads (or QK,
 		// V dims) give no meaningful rank statistic: logged, not checked.
-		{costmodel.DimMLP, 0, 0.6}, {costmodel.DimMLP, 1, 0.6}, {costmodel.DimEMB, -1, 0.3},
-		{costmodel.DimHeads, 0, -1}, {costmodel.DimQK, 0, -1}, {costmodel.DimV, 0, -1},
+		{arch.DimMLP, 0, 0.6}, {arch.DimMLP, 1, 0.6}, {arch.DimEMB, -1, 0.3},
+		{arch.DimHeads, 0, -1}, {arch.DimQK, 0, -1}, {arch.DimV, 0, -1},
 	} {
 		v := sal.Of(c.d, max(c.b, 0))
 		inc := make([]float64, len(v))
@@ -319,11 +318,11 @@ func TestSaliencyEMABiasCorrected(t *testing.T) {
 	var batchVals [][][]float64 // [batch][slice of units]
 	for _, p := range per {
 		var vs [][]float64
-		p.each(func(_ costmodel.Dimension, _ int, v []float64) { vs = append(vs, v) })
+		p.each(func(_ arch.Dimension, _ int, v []float64) { vs = append(vs, v) })
 		batchVals = append(batchVals, vs)
 	}
 	j := 0
-	got.each(func(d costmodel.Dimension, b int, v []float64) {
+	got.each(func(d arch.Dimension, b int, v []float64) {
 		for i, g := range v {
 			var want float64
 			for k, wk := range weights {

@@ -35,15 +35,15 @@ func ScaledGroupSizes(s arch.Spec) GroupSizes {
 	return GroupSizes{EMB: scale(16, s.EMB, 768), Heads: scale(2, h, 12), QK: scale(8, qk, 64), V: scale(8, v, 64), MLP: scale(16, m, 3072)}
 }
 
-func (g GroupSizes) of(d costmodel.Dimension) int {
+func (g GroupSizes) of(d arch.Dimension) int {
 	switch d {
-	case costmodel.DimEMB:
+	case arch.DimEMB:
 		return g.EMB
-	case costmodel.DimHeads:
+	case arch.DimHeads:
 		return g.Heads
-	case costmodel.DimQK:
+	case arch.DimQK:
 		return g.QK
-	case costmodel.DimV:
+	case arch.DimV:
 		return g.V
 	}
 	return g.MLP
@@ -60,7 +60,7 @@ func (g GroupSizes) Validate() error {
 // Group is a set of units of one layer (EMB, or one dimension of one block)
 // pruned together: the next-least salient units of that layer.
 type Group struct {
-	Dim      costmodel.Dimension
+	Dim      arch.Dimension
 	Block    int     // −1 for EMB
 	Units    []int   // indices into the current model
 	Saliency float64 // sum of the units' saliency
@@ -69,7 +69,7 @@ type Group struct {
 // layer is one dimension of one block (or EMB), its groups in order of
 // increasing saliency.
 type layer struct {
-	dim    costmodel.Dimension
+	dim    arch.Dimension
 	block  int
 	groups []Group
 	next   int // groups[:next] are selected
@@ -79,7 +79,7 @@ type layer struct {
 // groups of the layer's size.
 func makeLayers(sal *PerUnit, sizes GroupSizes) []*layer {
 	var out []*layer
-	sal.each(func(d costmodel.Dimension, b int, v []float64) {
+	sal.each(func(d arch.Dimension, b int, v []float64) {
 		if len(v) == 0 {
 			return
 		}

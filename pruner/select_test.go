@@ -9,6 +9,7 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // linearModel is a cost model with exactly additive latencies:
@@ -59,9 +60,9 @@ func TestScaledGroupSizes(t *testing.T) {
 }
 
 // salFor gives every unit of s a distinct saliency from fn.
-func salFor(s arch.Spec, fn func(d costmodel.Dimension, b, i int) float64) *PerUnit {
+func salFor(s arch.Spec, fn func(d arch.Dimension, b, i int) float64) *PerUnit {
 	p := NewPerUnit(s)
-	p.each(func(d costmodel.Dimension, b int, v []float64) {
+	p.each(func(d arch.Dimension, b int, v []float64) {
 		for i := range v {
 			v[i] = fn(d, b, i)
 		}
@@ -74,7 +75,7 @@ var selSpec = arch.Spec{Image: 8, Patch: 4, Channels: 1, Classes: 4, ExtraTokens
 
 func TestSelectEtaZeroFollowsSaliency(t *testing.T) {
 	m := linearModel{cEMB: 0.01, cAttn: 0.001, cMLP: 0.002}
-	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 { return math.Sin(float64(17*i+5*b+len(d))) + 2 })
+	sal := salFor(selSpec, func(d arch.Dimension, b, i int) float64 { return math.Sin(float64(17*i+5*b+len(d))) + 2 })
 	dense, _ := m.Latency(selSpec)
 	target := 0.7 * dense.TotalMS
 	sizes := GroupSizes{EMB: 2, Heads: 1, QK: 2, V: 2, MLP: 4}
@@ -109,11 +110,11 @@ func TestSelectLatencyAware(t *testing.T) {
 	// MLP neurons are slightly less salient than EMB channels but save
 	// almost no latency; EMB channels save a lot.
 	m := linearModel{cEMB: 0.05, cAttn: 0.0001, cMLP: 0.0001}
-	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 {
+	sal := salFor(selSpec, func(d arch.Dimension, b, i int) float64 {
 		switch d {
-		case costmodel.DimMLP:
+		case arch.DimMLP:
 			return 1
-		case costmodel.DimEMB:
+		case arch.DimEMB:
 			return 1.2
 		}
 		return 50
@@ -128,9 +129,9 @@ func TestSelectLatencyAware(t *testing.T) {
 		}
 		for _, g := range got.Groups {
 			switch g.Dim {
-			case costmodel.DimEMB:
+			case arch.DimEMB:
 				emb++
-			case costmodel.DimMLP:
+			case arch.DimMLP:
 				mlp++
 			}
 		}
@@ -149,8 +150,8 @@ func TestSelectLatencyAware(t *testing.T) {
 // greedy ranking (which ignores what each group saves).
 func TestKnapsackRemovesLessSaliency(t *testing.T) {
 	m := linearModel{cEMB: 0.001, cAttn: 0.003, cMLP: 0.002}
-	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 {
-		if d == costmodel.DimEMB {
+	sal := salFor(selSpec, func(d arch.Dimension, b, i int) float64 {
+		if d == arch.DimEMB {
 			return 1000 // keep EMB out: everything else is additive
 		}
 		return 1 + math.Abs(math.Cos(float64(7*i+3*b+len(d)*11)))
@@ -181,7 +182,7 @@ func TestKnapsackRemovesLessSaliency(t *testing.T) {
 
 func TestSelectUnreachable(t *testing.T) {
 	m := linearModel{cEMB: 1, cAttn: 0.001, cMLP: 0.001}
-	sal := salFor(selSpec, func(costmodel.Dimension, int, int) float64 { return 1 })
+	sal := salFor(selSpec, func(arch.Dimension, int, int) float64 { return 1 })
 	_, err := Select(selSpec, sal, GroupSizes{1, 1, 1, 1, 1}, Regularizer{Model: m}, SelectGreedy, 0.5)
 	if err == nil {
 		t.Fatal("an unreachable target was met")
@@ -193,12 +194,12 @@ func TestSelectUnreachable(t *testing.T) {
 // latencies follow the MAC counts, on blobSpec's geometry.
 func fittedModel(t *testing.T) *costmodel.Model {
 	t.Helper()
-	h := costmodel.Header{Version: costmodel.FormatVersion, Device: "cpu", DeviceKind: "cpu", Runtime: "gomlx", Backend: "go",
+	h := tablefmt.Header{Version: tablefmt.FormatVersion, Device: "cpu", DeviceKind: "cpu", Runtime: "gomlx", Backend: "go",
 		DType: "float32", Batch: 4, Tokens: blobSpec.Tokens(), Image: 8, Patch: 4, Channels: 1, Classes: 4,
-		Method: costmodel.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: 5, NoiseThreshold: 0.05},
+		Method: tablefmt.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: 5, NoiseThreshold: 0.05},
 		Time:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	var rows []costmodel.Row
-	add := func(r costmodel.Row) {
+	var rows []tablefmt.Row
+	add := func(r tablefmt.Row) {
 		r, err := h.WithCounts(r)
 		if err != nil {
 			t.Fatal(err)
@@ -211,16 +212,16 @@ func fittedModel(t *testing.T) *costmodel.Model {
 		for _, hd := range []int{1, 2} {
 			for _, qk := range []int{1, 2, 4} {
 				for _, v := range []int{1, 2, 4} {
-					add(costmodel.Row{Kind: costmodel.KindAttn, EMB: e, Heads: hd, QK: qk, V: v})
+					add(tablefmt.Row{Kind: tablefmt.KindAttn, EMB: e, Heads: hd, QK: qk, V: v})
 				}
 			}
 		}
 		for _, mlp := range []int{4, 8, 12} {
-			add(costmodel.Row{Kind: costmodel.KindMLP, EMB: e, MLP: mlp})
+			add(tablefmt.Row{Kind: tablefmt.KindMLP, EMB: e, MLP: mlp})
 		}
-		add(costmodel.Row{Kind: costmodel.KindRest, EMB: e})
+		add(tablefmt.Row{Kind: tablefmt.KindRest, EMB: e})
 	}
-	m, err := costmodel.Fit(costmodel.Table{Header: h, Rows: rows}, costmodel.FitOptions{})
+	m, err := costmodel.Fit(tablefmt.Table{Header: h, Rows: rows}, costmodel.FitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +230,7 @@ func fittedModel(t *testing.T) *costmodel.Model {
 
 func TestSelectWithFittedModel(t *testing.T) {
 	m := fittedModel(t)
-	sal := salFor(blobSpec, func(d costmodel.Dimension, b, i int) float64 { return float64(i+1) * (1 + float64(b)) })
+	sal := salFor(blobSpec, func(d arch.Dimension, b, i int) float64 { return float64(i+1) * (1 + float64(b)) })
 	dense, err := m.Latency(blobSpec)
 	if err != nil {
 		t.Fatal(err)
@@ -290,8 +291,8 @@ func (m floorModel) Marginal(s arch.Spec, r costmodel.Removal) (float64, error) 
 // neurons at once (0.04 ms each): MLP 0, 0, 4 in some order, never 1–3.
 func TestSelectJumpsOverRefusedWidths(t *testing.T) {
 	m := floorModel{linearModel{cEMB: 0.01, cAttn: 0.001, cMLP: 0.01}}
-	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 {
-		if d == costmodel.DimMLP {
+	sal := salFor(selSpec, func(d arch.Dimension, b, i int) float64 {
+		if d == arch.DimMLP {
 			return 0.001
 		}
 		return 1 + float64(i)
@@ -330,11 +331,11 @@ func TestSelectJumpsOverRefusedWidths(t *testing.T) {
 // (saliency 3).
 func TestSelectRatioRemovesUselessUnitsFirst(t *testing.T) {
 	m := linearModel{cEMB: 0.05, cAttn: 0.0001, cMLP: 0.001}
-	sal := salFor(selSpec, func(d costmodel.Dimension, b, i int) float64 {
+	sal := salFor(selSpec, func(d arch.Dimension, b, i int) float64 {
 		switch d {
-		case costmodel.DimMLP:
+		case arch.DimMLP:
 			return 1e-9
-		case costmodel.DimEMB:
+		case arch.DimEMB:
 			return 1
 		}
 		return 50
@@ -353,9 +354,9 @@ func TestSelectRatioRemovesUselessUnitsFirst(t *testing.T) {
 		for _, g := range got.Groups {
 			removed += g.Saliency
 			switch g.Dim {
-			case costmodel.DimEMB:
+			case arch.DimEMB:
 				emb++
-			case costmodel.DimMLP:
+			case arch.DimMLP:
 				mlp++
 			}
 		}

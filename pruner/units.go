@@ -7,7 +7,6 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/arch/blocks"
-	"github.com/nvitprof/nvitprof/costmodel"
 )
 
 // axisRole says which prunable unit an index along one axis of a variable
@@ -15,7 +14,7 @@ import (
 // dimensions, the block. Dim "" marks an axis no unit owns (patch pixels,
 // tokens, classes).
 type axisRole struct {
-	Dim   costmodel.Dimension
+	Dim   arch.Dimension
 	Block int
 }
 
@@ -31,7 +30,7 @@ var noRole = axisRole{}
 // k; a V dimension its slice of v and proj; an MLP neuron its fc1 column and
 // bias and its fc2 row.
 func roles(s arch.Spec) map[string][]axisRole {
-	emb := axisRole{Dim: costmodel.DimEMB}
+	emb := axisRole{Dim: arch.DimEMB}
 	out := map[string][]axisRole{}
 	for _, v := range blocks.Layout(s) {
 		p := v.Path()
@@ -48,10 +47,10 @@ func roles(s arch.Spec) map[string][]axisRole {
 		case len(v.Scope) >= 1 && len(v.Scope[0]) > 6 && v.Scope[0][:6] == "block_":
 			var b int
 			fmt.Sscanf(v.Scope[0], "block_%d", &b)
-			h := axisRole{costmodel.DimHeads, b}
-			qk := axisRole{costmodel.DimQK, b}
-			vv := axisRole{costmodel.DimV, b}
-			m := axisRole{costmodel.DimMLP, b}
+			h := axisRole{arch.DimHeads, b}
+			qk := axisRole{arch.DimQK, b}
+			vv := axisRole{arch.DimV, b}
+			m := axisRole{arch.DimMLP, b}
 			switch rest := v.Path()[len(v.Scope[0])+1:]; rest {
 			case "attn/q/weights", "attn/k/weights":
 				r = []axisRole{emb, h, qk}
@@ -108,17 +107,17 @@ func NewPerUnit(s arch.Spec) *PerUnit {
 }
 
 // Of returns the slice of dimension d (block b for per-block dimensions).
-func (p *PerUnit) Of(d costmodel.Dimension, b int) []float64 {
+func (p *PerUnit) Of(d arch.Dimension, b int) []float64 {
 	switch d {
-	case costmodel.DimEMB:
+	case arch.DimEMB:
 		return p.EMB
-	case costmodel.DimHeads:
+	case arch.DimHeads:
 		return p.Heads[b]
-	case costmodel.DimQK:
+	case arch.DimQK:
 		return p.QK[b]
-	case costmodel.DimV:
+	case arch.DimV:
 		return p.V[b]
-	case costmodel.DimMLP:
+	case arch.DimMLP:
 		return p.MLP[b]
 	}
 	panic("pruner: unknown dimension " + string(d))
@@ -126,13 +125,13 @@ func (p *PerUnit) Of(d costmodel.Dimension, b int) []float64 {
 
 // each calls fn for every slice of p with its dimension and block (block −1
 // for EMB).
-func (p *PerUnit) each(fn func(d costmodel.Dimension, b int, v []float64)) {
-	fn(costmodel.DimEMB, -1, p.EMB)
+func (p *PerUnit) each(fn func(d arch.Dimension, b int, v []float64)) {
+	fn(arch.DimEMB, -1, p.EMB)
 	for b := range p.Heads {
-		fn(costmodel.DimHeads, b, p.Heads[b])
-		fn(costmodel.DimQK, b, p.QK[b])
-		fn(costmodel.DimV, b, p.V[b])
-		fn(costmodel.DimMLP, b, p.MLP[b])
+		fn(arch.DimHeads, b, p.Heads[b])
+		fn(arch.DimQK, b, p.QK[b])
+		fn(arch.DimV, b, p.V[b])
+		fn(arch.DimMLP, b, p.MLP[b])
 	}
 }
 
@@ -214,15 +213,15 @@ func iota(n int) []int {
 
 func (k Keep) of(r axisRole) []int {
 	switch r.Dim {
-	case costmodel.DimEMB:
+	case arch.DimEMB:
 		return k.EMB
-	case costmodel.DimHeads:
+	case arch.DimHeads:
 		return k.Heads[r.Block]
-	case costmodel.DimQK:
+	case arch.DimQK:
 		return k.QK[r.Block]
-	case costmodel.DimV:
+	case arch.DimV:
 		return k.V[r.Block]
-	case costmodel.DimMLP:
+	case arch.DimMLP:
 		return k.MLP[r.Block]
 	}
 	return nil

@@ -9,26 +9,12 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
-
-// dimLabel is an axis label for a dimension, with its unit.
-func dimLabel(d costmodel.Dimension) string {
-	switch d {
-	case costmodel.DimEMB:
-		return "EMB (channels)"
-	case costmodel.DimHeads:
-		return "Attention heads"
-	case costmodel.DimQK:
-		return "QK width per head"
-	case costmodel.DimV:
-		return "V width per head"
-	}
-	return "MLP hidden width (neurons)"
-}
 
 // WriteStaircase draws latency along one dimension: measured points as
 // markers, the model's prediction as a line, one colour per EMB. The y axis
@@ -40,7 +26,7 @@ func WriteStaircase(w io.Writer, format Format, sw DimensionSweep, latencyLabel 
 	if latencyLabel == "" {
 		latencyLabel = "Latency (ms)"
 	}
-	p := newPlot("", dimLabel(sw.Dim), latencyLabel)
+	p := newPlot("", sw.Dim.Label(), latencyLabel)
 	p.Legend.Left = true
 	p.Legend.Top = true
 	lo, hi := math.Inf(1), math.Inf(-1)
@@ -240,8 +226,8 @@ func WritePredictedVsMeasured(w io.Writer, format Format, in PredVsMeasured, opt
 	if unit == "" {
 		unit = "ms"
 	}
-	byKind := map[costmodel.Kind]plotter.XYs{}
-	var kinds []costmodel.Kind
+	byKind := map[tablefmt.Kind]plotter.XYs{}
+	var kinds []tablefmt.Kind
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, r := range in.Rows {
 		pv := float64(r.PredictedMS)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // checkFigure checks one figure in every format: a PNG of the expected
@@ -95,20 +96,20 @@ func near(a uint32, b uint8) bool { d := int(a) - int(b); return d >= -6 && d <=
 
 // testTable is a small decomposed table: attn over heads × QK at two EMBs,
 // MLP over four widths at two EMBs, one rest row.
-func testTable() costmodel.Table {
-	t := costmodel.Table{Header: costmodel.Header{Version: costmodel.FormatVersion, Tokens: 65, Batch: 8,
+func testTable() tablefmt.Table {
+	t := tablefmt.Table{Header: tablefmt.Header{Version: tablefmt.FormatVersion, Tokens: 65, Batch: 8,
 		Image: 32, Patch: 4, Channels: 3, Classes: 10}}
 	for _, e := range []int{64, 128} {
 		for _, h := range []int{1, 2, 4} {
 			for _, q := range []int{8, 16, 32} {
-				t.Rows = append(t.Rows, costmodel.Row{Kind: costmodel.KindAttn, EMB: e, Heads: h, QK: q, V: 32,
+				t.Rows = append(t.Rows, tablefmt.Row{Kind: tablefmt.KindAttn, EMB: e, Heads: h, QK: q, V: 32,
 					MedianMS: 1 + float64(e)/64 + float64(h*q)/16})
 			}
 		}
 		for _, m := range []int{128, 256, 384, 512} {
-			t.Rows = append(t.Rows, costmodel.Row{Kind: costmodel.KindMLP, EMB: e, MLP: m, MedianMS: float64(e*m) / 8192})
+			t.Rows = append(t.Rows, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: e, MLP: m, MedianMS: float64(e*m) / 8192})
 		}
-		t.Rows = append(t.Rows, costmodel.Row{Kind: costmodel.KindRest, EMB: e, MedianMS: 0.5})
+		t.Rows = append(t.Rows, tablefmt.Row{Kind: tablefmt.KindRest, EMB: e, MedianMS: 0.5})
 	}
 	return t
 }
@@ -120,19 +121,19 @@ func TestSweepsAreTheTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	sws := Sweeps(tab, m)
-	byDim := map[costmodel.Dimension]DimensionSweep{}
+	byDim := map[arch.Dimension]DimensionSweep{}
 	for _, s := range sws {
 		byDim[s.Dim] = s
 	}
-	for _, d := range []costmodel.Dimension{costmodel.DimHeads, costmodel.DimQK, costmodel.DimMLP, costmodel.DimEMB} {
+	for _, d := range []arch.Dimension{arch.DimHeads, arch.DimQK, arch.DimMLP, arch.DimEMB} {
 		if _, ok := byDim[d]; !ok {
 			t.Errorf("no sweep along %s", d)
 		}
 	}
-	if _, ok := byDim[costmodel.DimV]; ok {
+	if _, ok := byDim[arch.DimV]; ok {
 		t.Error("a sweep along V, which the table does not vary")
 	}
-	mlp := byDim[costmodel.DimMLP]
+	mlp := byDim[arch.DimMLP]
 	if len(mlp.Lines) != 2 || mlp.Lines[1].Label != "EMB 128" {
 		t.Fatalf("MLP lines %+v", mlp.Lines)
 	}
@@ -147,7 +148,7 @@ func TestSweepsAreTheTable(t *testing.T) {
 			t.Errorf("model at MLP 256: %v, table 4", mlp.Lines[1].PredMS[i])
 		}
 	}
-	qk := byDim[costmodel.DimQK]
+	qk := byDim[arch.DimQK]
 	if qk.Fixed != "heads 4, V 32" {
 		t.Errorf("QK sweep fixed %q", qk.Fixed)
 	}
@@ -164,7 +165,7 @@ func TestFiguresAreValidFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, sw := range Sweeps(tab, m) {
-		want := []string{sw.Lines[0].Label, "Latency (ms, batch 8)", dimLabel(sw.Dim)}
+		want := []string{sw.Lines[0].Label, "Latency (ms, batch 8)", sw.Dim.Label()}
 		checkFigure(t, "staircase "+string(sw.Dim), 3.3, 2.4, want, func(b *bytes.Buffer, f Format) error {
 			return WriteStaircase(b, f, sw, "Latency (ms, batch 8)", Options{})
 		})

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // SweepLine is latency along one dimension with every other dimension
@@ -22,9 +23,9 @@ type SweepLine struct {
 
 // DimensionSweep is one staircase figure: one dimension, a line per EMB.
 type DimensionSweep struct {
-	Dim   costmodel.Dimension
-	Kind  costmodel.Kind // the rows it comes from: attn, mlp or block
-	Fixed string         // the dimensions held fixed, e.g. "heads 12, V 64"
+	Dim   arch.Dimension
+	Kind  tablefmt.Kind // the rows it comes from: attn, mlp or block
+	Fixed string        // the dimensions held fixed, e.g. "heads 12, V 64"
 	Lines []SweepLine
 }
 
@@ -35,8 +36,8 @@ type DimensionSweep struct {
 // rows, MLP from mlp rows, and both from block rows when the table has no
 // sub-block rows (NViT's LUT). Dimensions with fewer than two measured
 // values are left out.
-func Sweeps(t costmodel.Table, m costmodel.Predictor) []DimensionSweep {
-	byKind := map[costmodel.Kind][]costmodel.Row{}
+func Sweeps(t tablefmt.Table, m costmodel.Predictor) []DimensionSweep {
+	byKind := map[tablefmt.Kind][]tablefmt.Row{}
 	idx := t.Index()
 	keys := make([]string, 0, len(idx))
 	for k := range idx {
@@ -48,16 +49,16 @@ func Sweeps(t costmodel.Table, m costmodel.Predictor) []DimensionSweep {
 		byKind[r.Kind] = append(byKind[r.Kind], r)
 	}
 	var out []DimensionSweep
-	attnKind, mlpKind := costmodel.KindAttn, costmodel.KindMLP
+	attnKind, mlpKind := tablefmt.KindAttn, tablefmt.KindMLP
 	if len(byKind[attnKind]) == 0 {
-		attnKind = costmodel.KindBlock
+		attnKind = tablefmt.KindBlock
 	}
 	if len(byKind[mlpKind]) == 0 {
-		mlpKind = costmodel.KindBlock
+		mlpKind = tablefmt.KindBlock
 	}
-	for _, d := range []costmodel.Dimension{costmodel.DimHeads, costmodel.DimQK, costmodel.DimV, costmodel.DimMLP, costmodel.DimEMB} {
+	for _, d := range []arch.Dimension{arch.DimHeads, arch.DimQK, arch.DimV, arch.DimMLP, arch.DimEMB} {
 		k := attnKind
-		if d == costmodel.DimMLP || d == costmodel.DimEMB {
+		if d == arch.DimMLP || d == arch.DimEMB {
 			k = mlpKind
 		}
 		if sw, ok := sweep(byKind[k], k, d, t.Header.Tokens, m); ok {
@@ -68,33 +69,19 @@ func Sweeps(t costmodel.Table, m costmodel.Predictor) []DimensionSweep {
 }
 
 // coord is row r's value of dimension d.
-func coord(r costmodel.Row, d costmodel.Dimension) int {
-	switch d {
-	case costmodel.DimEMB:
-		return r.EMB
-	case costmodel.DimHeads:
-		return r.Heads
-	case costmodel.DimQK:
-		return r.QK
-	case costmodel.DimV:
-		return r.V
-	}
-	return r.MLP
-}
-
 // others are the dimensions a kind of row has besides d (and EMB, which
 // splits lines unless d is EMB).
-func others(k costmodel.Kind, d costmodel.Dimension) []costmodel.Dimension {
-	var all []costmodel.Dimension
+func others(k tablefmt.Kind, d arch.Dimension) []arch.Dimension {
+	var all []arch.Dimension
 	switch k {
-	case costmodel.KindAttn:
-		all = []costmodel.Dimension{costmodel.DimHeads, costmodel.DimQK, costmodel.DimV}
-	case costmodel.KindMLP:
-		all = []costmodel.Dimension{costmodel.DimMLP}
+	case tablefmt.KindAttn:
+		all = []arch.Dimension{arch.DimHeads, arch.DimQK, arch.DimV}
+	case tablefmt.KindMLP:
+		all = []arch.Dimension{arch.DimMLP}
 	default:
-		all = []costmodel.Dimension{costmodel.DimHeads, costmodel.DimQK, costmodel.DimV, costmodel.DimMLP}
+		all = []arch.Dimension{arch.DimHeads, arch.DimQK, arch.DimV, arch.DimMLP}
 	}
-	var out []costmodel.Dimension
+	var out []arch.Dimension
 	for _, o := range all {
 		if o != d {
 			out = append(out, o)
@@ -103,30 +90,16 @@ func others(k costmodel.Kind, d costmodel.Dimension) []costmodel.Dimension {
 	return out
 }
 
-func dimName(d costmodel.Dimension) string {
-	switch d {
-	case costmodel.DimEMB:
-		return "EMB"
-	case costmodel.DimHeads:
-		return "heads"
-	case costmodel.DimQK:
-		return "QK"
-	case costmodel.DimV:
-		return "V"
-	}
-	return "MLP"
-}
-
-func sweep(rows []costmodel.Row, k costmodel.Kind, d costmodel.Dimension, tokens int, m costmodel.Predictor) (DimensionSweep, bool) {
+func sweep(rows []tablefmt.Row, k tablefmt.Kind, d arch.Dimension, tokens int, m costmodel.Predictor) (DimensionSweep, bool) {
 	if len(rows) == 0 {
 		return DimensionSweep{}, false
 	}
 	// Fix every other dimension at its largest measured value (0, "absent",
 	// is not a fixed point unless it is the only one).
-	fixed := map[costmodel.Dimension]int{}
+	fixed := map[arch.Dimension]int{}
 	for _, o := range others(k, d) {
 		for _, r := range rows {
-			fixed[o] = max(fixed[o], coord(r, o))
+			fixed[o] = max(fixed[o], r.Get(o))
 		}
 	}
 	// When EMB is the swept dimension the lines are one; else one per EMB.
@@ -135,35 +108,35 @@ func sweep(rows []costmodel.Row, k costmodel.Kind, d costmodel.Dimension, tokens
 	for _, r := range rows {
 		match := true
 		for o, v := range fixed {
-			if coord(r, o) != v {
+			if r.Get(o) != v {
 				match = false
 				break
 			}
 		}
-		if !match || coord(r, d) == 0 {
+		if !match || r.Get(d) == 0 {
 			continue
 		}
 		key := r.EMB
-		if d == costmodel.DimEMB {
+		if d == arch.DimEMB {
 			key = 0
 		}
 		l := lines[key]
 		if l == nil {
 			l = &SweepLine{Label: fmt.Sprintf("EMB %d", r.EMB)}
-			if d == costmodel.DimEMB {
+			if d == arch.DimEMB {
 				l.Label = "measured"
 			}
 			lines[key] = l
 			embs = append(embs, key)
 		}
-		l.X = append(l.X, float64(coord(r, d)))
+		l.X = append(l.X, float64(r.Get(d)))
 		l.MeasuredMS = append(l.MeasuredMS, r.MedianMS)
 	}
 	sort.Ints(embs)
 	sw := DimensionSweep{Dim: d, Kind: k}
 	var fx []string
 	for _, o := range others(k, d) {
-		fx = append(fx, fmt.Sprintf("%s %d", dimName(o), fixed[o]))
+		fx = append(fx, fmt.Sprintf("%s %d", o.Name(), fixed[o]))
 	}
 	sw.Fixed = join(fx)
 	for _, e := range embs {
@@ -176,24 +149,17 @@ func sweep(rows []costmodel.Row, k costmodel.Kind, d costmodel.Dimension, tokens
 			lo, hi := int(l.X[0]), int(l.X[len(l.X)-1])
 			step := max(1, (hi-lo)/400)
 			for x := lo; x <= hi; x += step {
-				b := arch.Block{Heads: fixed[costmodel.DimHeads], QK: fixed[costmodel.DimQK], V: fixed[costmodel.DimV], MLP: fixed[costmodel.DimMLP]}
+				b := arch.Block{Heads: fixed[arch.DimHeads], QK: fixed[arch.DimQK], V: fixed[arch.DimV], MLP: fixed[arch.DimMLP]}
 				emb := e
-				switch d {
-				case costmodel.DimEMB:
+				if d == arch.DimEMB {
 					emb = x
-				case costmodel.DimHeads:
-					b.Heads = x
-				case costmodel.DimQK:
-					b.QK = x
-				case costmodel.DimV:
-					b.V = x
-				case costmodel.DimMLP:
-					b.MLP = x
+				} else {
+					b.Set(d, x)
 				}
-				if k == costmodel.KindAttn {
+				if k == tablefmt.KindAttn {
 					b.MLP = 0
 				}
-				if k == costmodel.KindMLP {
+				if k == tablefmt.KindMLP {
 					b.Heads, b.QK, b.V = 0, 0, 0
 				}
 				v, err := m.BlockMS(emb, tokens, b)
@@ -243,11 +209,11 @@ type HeatGrid struct {
 // HeadsQKGrid extracts the heads × QK grid of attention (or block) rows at
 // the largest EMB, V and MLP measured. ok is false when the table does not
 // vary both heads and QK.
-func HeadsQKGrid(t costmodel.Table) (HeatGrid, bool) {
-	k := costmodel.KindAttn
+func HeadsQKGrid(t tablefmt.Table) (HeatGrid, bool) {
+	k := tablefmt.KindAttn
 	rows := rowsOf(t, k)
 	if len(rows) == 0 {
-		k = costmodel.KindBlock
+		k = tablefmt.KindBlock
 		rows = rowsOf(t, k)
 	}
 	emb, v, mlp := 0, 0, 0
@@ -264,7 +230,7 @@ func HeadsQKGrid(t costmodel.Table) (HeatGrid, bool) {
 		cell[[2]int{r.Heads, r.QK}] = r.MedianMS
 	}
 	g := HeatGrid{Heads: sortedKeys(hs), QK: sortedKeys(qs), Fixed: fmt.Sprintf("EMB %d, V %d", emb, v)}
-	if k == costmodel.KindBlock {
+	if k == tablefmt.KindBlock {
 		g.Fixed += fmt.Sprintf(", MLP %d", mlp)
 	}
 	if len(g.Heads) < 2 || len(g.QK) < 2 {
@@ -284,8 +250,8 @@ func HeadsQKGrid(t costmodel.Table) (HeatGrid, bool) {
 	return g, true
 }
 
-func rowsOf(t costmodel.Table, k costmodel.Kind) []costmodel.Row {
-	var out []costmodel.Row
+func rowsOf(t tablefmt.Table, k tablefmt.Kind) []tablefmt.Row {
+	var out []tablefmt.Row
 	for _, r := range t.Index() {
 		if r.Kind == k {
 			out = append(out, r)

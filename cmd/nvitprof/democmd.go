@@ -12,6 +12,7 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/nvitprof/nvitprof/pruner"
 	"github.com/urfave/cli/v2"
@@ -147,7 +148,7 @@ func runDemo(c *cli.Context) error {
 	tablePath := filepath.Join(out, "cpu.jsonl")
 	var dev *profiler.Device
 	defer func() { dev.Close() }()
-	var h costmodel.Header
+	var h tablefmt.Header
 	err = withThreads(c, true, func() (err error) {
 		if dev, err = openCPU(); err != nil {
 			return err
@@ -161,7 +162,7 @@ func runDemo(c *cli.Context) error {
 		return err
 	}
 	sum.SweepS = time.Since(t0).Seconds()
-	tab, _, err := costmodel.ReadTable(tablePath)
+	tab, _, err := tablefmt.ReadTable(tablePath)
 	if err != nil {
 		return err
 	}
@@ -236,13 +237,13 @@ func runDemo(c *cli.Context) error {
 }
 
 // demoHeader is the CPU table header for the demo geometry (sweepcmd's CPU defaults).
-func demoHeader(dev *profiler.Device, batch, samples int) costmodel.Header {
+func demoHeader(dev *profiler.Device, batch, samples int) tablefmt.Header {
 	s := demoSpec
-	h := costmodel.Header{Version: costmodel.FormatVersion, Runtime: "gomlx", DType: "float32", Batch: batch,
+	h := tablefmt.Header{Version: tablefmt.FormatVersion, Runtime: "gomlx", DType: "float32", Batch: batch,
 		Tokens: s.Tokens(), Image: s.Image, Patch: s.Patch, Channels: s.Channels, Classes: s.Classes,
 		NVitProfVersion: version, Time: time.Now().UTC().Round(time.Second),
-		Method: costmodel.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: samples, NoiseThreshold: 0.05,
-			Estimator: costmodel.EstimatorMin, Passes: 3}}
+		Method: tablefmt.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: samples, NoiseThreshold: 0.05,
+			Estimator: tablefmt.EstimatorMin, Passes: 3}}
 	h.Host, _ = os.Hostname()
 	fillDevice(&h, dev.Name, dev.Kind, dev.Hardware, dev.Backend.Name(), dev.Plugin, dev.PluginVersion)
 	h.Notes = append(h.Notes, "demo prune-mnist")
@@ -251,7 +252,7 @@ func demoHeader(dev *profiler.Device, batch, samples int) costmodel.Header {
 
 // demoSweep measures demoGrid into path in h's passes (continuing tables
 // already there) and returns the number of configurations.
-func demoSweep(c *cli.Context, dev *profiler.Device, h costmodel.Header, path string, logf func(string, ...any), quiet bool) (int, error) {
+func demoSweep(c *cli.Context, dev *profiler.Device, h tablefmt.Header, path string, logf func(string, ...any), quiet bool) (int, error) {
 	m, err := profiler.NewGoMLXMeasurer(dev, h)
 	if err != nil {
 		return 0, err
@@ -263,7 +264,7 @@ func demoSweep(c *cli.Context, dev *profiler.Device, h costmodel.Header, path st
 	}
 	logf("sweeping %d configurations into %s in %d passes", len(configs), path, max(h.Method.Passes, 1))
 	err = inPasses(c.App.ErrWriter, path, h, []profiler.Measurer{m}, quiet,
-		func(file string, ph costmodel.Header, ms []profiler.Measurer, only map[string]bool, label string) (costmodel.Table, error) {
+		func(file string, ph tablefmt.Header, ms []profiler.Measurer, only map[string]bool, label string) (tablefmt.Table, error) {
 			return sweepPass(c, configs, only, ms, ph, file, label, log, "rerun the demo with the same --out")
 		})
 	return len(configs), err
@@ -271,7 +272,7 @@ func demoSweep(c *cli.Context, dev *profiler.Device, h costmodel.Header, path st
 
 // demoMeasure times every model as a whole (differential: one and two
 // copies per execution), in two interleaved rounds, keeping the mean.
-func demoMeasure(c *cli.Context, dev *profiler.Device, h costmodel.Header, models []demoModel, logf func(string, ...any)) error {
+func demoMeasure(c *cli.Context, dev *profiler.Device, h tablefmt.Header, models []demoModel, logf func(string, ...any)) error {
 	h.Method.Samples, h.Method.Warmup = 15, 2
 	m, err := profiler.NewGoMLXMeasurer(dev, h)
 	if err != nil {
@@ -281,7 +282,7 @@ func demoMeasure(c *cli.Context, dev *profiler.Device, h costmodel.Header, model
 	for round := range rounds {
 		for i := range models {
 			d := models[i].spec.Dim()
-			p, err := m.Prepare(c.Context, costmodel.Row{Kind: costmodel.KindModel, Name: models[i].Name, EMB: d.EMB, Dim: &d})
+			p, err := m.Prepare(c.Context, tablefmt.Row{Kind: tablefmt.KindModel, Name: models[i].Name, EMB: d.EMB, Dim: &d})
 			if err != nil {
 				return fmt.Errorf("measure %s: %w", models[i].Name, err)
 			}

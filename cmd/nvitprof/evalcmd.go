@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/urfave/cli/v2"
 )
 
@@ -49,7 +50,7 @@ func evalCmd() *cli.Command {
 			}
 			ev.Source.Path, ev.Source.Format = lt.Path, lt.Format
 			if path := c.String("replicate"); path != "" {
-				again, _, err := costmodel.ReadTable(path)
+				again, _, err := tablefmt.ReadTable(path)
 				if err != nil {
 					return err
 				}

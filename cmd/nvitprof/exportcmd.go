@@ -6,7 +6,7 @@ import (
 	"os"
 	"slices"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/urfave/cli/v2"
 )
 
@@ -35,7 +35,7 @@ func exportCmd() *cli.Command {
 			}
 			var buf bytes.Buffer
 			if format == "csv" {
-				if err := costmodel.WriteCSV(&buf, lt.Rows); err != nil {
+				if err := tablefmt.WriteCSV(&buf, lt.Rows); err != nil {
 					return err
 				}
 			} else {
@@ -62,17 +62,17 @@ func exportCmd() *cli.Command {
 // tableGrid is the grid a table measured: its attn rows × its mlp rows'
 // widths plus "no MLP" when it was measured decomposed, else its block rows.
 // A decomposed table's few validation blocks are not its grid.
-func tableGrid(t costmodel.Table) costmodel.LUTGrid {
-	var g costmodel.LUTGrid
+func tableGrid(t tablefmt.Table) tablefmt.LUTGrid {
+	var g tablefmt.LUTGrid
 	add := func(axis *[]int, v int) {
 		if !slices.Contains(*axis, v) {
 			*axis = append(*axis, v)
 		}
 	}
-	decomposed := slices.ContainsFunc(t.Rows, func(r costmodel.Row) bool { return r.Kind == costmodel.KindAttn })
+	decomposed := slices.ContainsFunc(t.Rows, func(r tablefmt.Row) bool { return r.Kind == tablefmt.KindAttn })
 	for _, r := range t.Rows {
 		switch {
-		case decomposed && r.Kind == costmodel.KindAttn, !decomposed && r.Kind == costmodel.KindBlock:
+		case decomposed && r.Kind == tablefmt.KindAttn, !decomposed && r.Kind == tablefmt.KindBlock:
 			add(&g.EMB, r.EMB)
 			add(&g.Heads, r.Heads)
 			add(&g.QK, r.QK)
@@ -80,7 +80,7 @@ func tableGrid(t costmodel.Table) costmodel.LUTGrid {
 			if !decomposed {
 				add(&g.MLP, r.MLP)
 			}
-		case decomposed && r.Kind == costmodel.KindMLP:
+		case decomposed && r.Kind == tablefmt.KindMLP:
 			add(&g.MLP, r.MLP)
 		}
 	}

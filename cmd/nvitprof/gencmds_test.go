@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/nvitprof/nvitprof/arch"
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 func TestArchReViTMatchesPaper(t *testing.T) {
@@ -46,27 +46,27 @@ func TestArchReViTMatchesPaper(t *testing.T) {
 // (65 tokens) with latencies from a MAC formula, and a model row.
 func synthTable(t *testing.T) string {
 	t.Helper()
-	h := costmodel.Header{Version: costmodel.FormatVersion, Device: "test", Tokens: 65, Batch: 8, Image: 32, Patch: 4, Channels: 3, Classes: 10}
-	tab := costmodel.Table{Header: h}
+	h := tablefmt.Header{Version: tablefmt.FormatVersion, Device: "test", Tokens: 65, Batch: 8, Image: 32, Patch: 4, Channels: 3, Classes: 10}
+	tab := tablefmt.Table{Header: h}
 	for _, e := range []int{64, 96, 128} {
 		for _, hd := range []int{1, 2, 4} {
 			for _, q := range []int{8, 16, 32} {
 				for _, v := range []int{32, 64} {
 					b := arch.Block{Heads: hd, QK: q, V: v}
-					tab.Rows = append(tab.Rows, costmodel.Row{Kind: costmodel.KindAttn, EMB: e, Heads: hd, QK: q, V: v,
+					tab.Rows = append(tab.Rows, tablefmt.Row{Kind: tablefmt.KindAttn, EMB: e, Heads: hd, QK: q, V: v,
 						MedianMS: 0.5 + float64(arch.AttentionCounts(e, 65, b).MACs)/1e6})
 				}
 			}
 		}
 		for m := 64; m <= 512; m += 64 {
-			tab.Rows = append(tab.Rows, costmodel.Row{Kind: costmodel.KindMLP, EMB: e, MLP: m, MedianMS: 0.3 + float64(arch.MLPCounts(e, 65, m).MACs)/1e6})
+			tab.Rows = append(tab.Rows, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: e, MLP: m, MedianMS: 0.3 + float64(arch.MLPCounts(e, 65, m).MACs)/1e6})
 		}
-		tab.Rows = append(tab.Rows, costmodel.Row{Kind: costmodel.KindRest, EMB: e, MedianMS: 0.2 + float64(e)/1000})
+		tab.Rows = append(tab.Rows, tablefmt.Row{Kind: tablefmt.KindRest, EMB: e, MedianMS: 0.2 + float64(e)/1000})
 	}
 	mini := arch.Spec{Name: "mini-128", Image: 32, Patch: 4, Channels: 3, Classes: 10, ExtraTokens: 1, EMB: 128,
 		Blocks: arch.Uniform(4, arch.Block{Heads: 4, QK: 32, V: 32, MLP: 512})}
 	d := mini.Dim()
-	tab.Rows = append(tab.Rows, costmodel.Row{Kind: costmodel.KindModel, Name: "mini-128", EMB: 128, Dim: &d, MedianMS: 30})
+	tab.Rows = append(tab.Rows, tablefmt.Row{Kind: tablefmt.KindModel, Name: "mini-128", EMB: 128, Dim: &d, MedianMS: 30})
 	var buf bytes.Buffer
 	if err := tab.WriteJSONL(&buf); err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/urfave/cli/v2"
 )
 
@@ -145,16 +146,15 @@ func loadCost(c *cli.Context) (costSource, error) {
 }
 
 // tableSpec is the whole model a model row describes, under header h.
-func tableSpec(h costmodel.Header, r costmodel.Row) (arch.Spec, bool) {
-	if r.Kind != costmodel.KindModel || r.Dim == nil || h.Patch <= 0 {
+func tableSpec(h tablefmt.Header, r tablefmt.Row) (arch.Spec, bool) {
+	if r.Kind != tablefmt.KindModel || r.Dim == nil || h.Patch <= 0 {
 		return arch.Spec{}, false
 	}
 	blocks, err := r.Dim.Blocks()
 	if err != nil {
 		return arch.Spec{}, false
 	}
-	s := arch.Spec{Name: r.Name, Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes, EMB: r.Dim.EMB, Blocks: blocks}
-	s.ExtraTokens = h.Tokens - s.Patches()
+	s := h.Geometry().Model(r.Name, r.Dim.EMB, blocks)
 	return s, s.Validate() == nil
 }
 
@@ -186,11 +186,10 @@ func defaultRef(c *cli.Context, cs costSource) (arch.Spec, error) {
 			return best, nil
 		}
 	}
-	g := arch.Geometry{Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes}
+	g := h.Geometry()
 	if g.Patch <= 0 || h.Tokens <= 0 {
 		return arch.Spec{}, usagef("the table's header gives no geometry: choose the budgets' reference with --ref")
 	}
-	g.ExtraTokens = h.Tokens - (g.Image/g.Patch)*(g.Image/g.Patch)
 	return arch.DeiT("deit-b-shaped", 768, 12, g), nil
 }
 

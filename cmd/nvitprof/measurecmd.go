@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
 )
@@ -67,7 +67,7 @@ Example: nvitprof measure --device cpu --preset deit-t --batch 1`,
 			}
 			timing := profiler.TimingOptions{Warmup: c.Int("warmup"), Samples: c.Int("samples"), NoiseThreshold: 0.05, Retries: 1}
 			if dev.Kind == profiler.KindCPU {
-				timing.Estimator = costmodel.EstimatorMin
+				timing.Estimator = tablefmt.EstimatorMin
 			}
 			if c.IsSet("estimator") {
 				timing.Estimator = strings.ToLower(c.String("estimator"))

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/urfave/cli/v2"
 )
 
@@ -27,9 +27,9 @@ Example: nvitprof merge --out nvit.jsonl shard0.jsonl shard1.jsonl`,
 			if c.String("out") == "" {
 				return usagef("--out FILE is required")
 			}
-			var tables []costmodel.Table
+			var tables []tablefmt.Table
 			for _, path := range c.Args().Slice() {
-				t, bad, err := costmodel.ReadTable(path)
+				t, bad, err := tablefmt.ReadTable(path)
 				if err != nil {
 					return err
 				}
@@ -38,11 +38,11 @@ Example: nvitprof merge --out nvit.jsonl shard0.jsonl shard1.jsonl`,
 				}
 				tables = append(tables, t)
 			}
-			merged, err := costmodel.Merge(tables...)
+			merged, err := tablefmt.Merge(tables...)
 			if err != nil {
 				return err
 			}
-			w, err := costmodel.Create(c.String("out"), merged.Header, costmodel.WriterOptions{})
+			w, err := tablefmt.Create(c.String("out"), merged.Header, tablefmt.WriterOptions{})
 			if err != nil {
 				return err
 			}

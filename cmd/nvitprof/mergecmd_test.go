@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 func TestMergeShardsAndRefuseMismatch(t *testing.T) {
@@ -25,7 +25,7 @@ func TestMergeShardsAndRefuseMismatch(t *testing.T) {
 	if _, errOut, code := nvitprof(t, append([]string{"merge", "--out", merged}, shards...)...); code != 0 {
 		t.Fatalf("merge: %s", errOut)
 	}
-	table, _, err := costmodel.ReadTable(merged)
+	table, _, err := tablefmt.ReadTable(merged)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/reports"
 	"github.com/urfave/cli/v2"
 )
@@ -205,7 +205,7 @@ func dimKey(s arch.Spec) string {
 
 // deitFamily is DeiT-T/S/B in the table's geometry: the presets when the
 // table's tokens are theirs (197, or 198 distilled), else DeiT shapes.
-func deitFamily(h costmodel.Header) []arch.Spec {
+func deitFamily(h tablefmt.Header) []arch.Spec {
 	var out []arch.Spec
 	for _, n := range []string{"deit-t", "deit-s", "deit-b"} {
 		for _, name := range []string{n, n + "-distilled"} {
@@ -218,15 +218,14 @@ func deitFamily(h costmodel.Header) []arch.Spec {
 	if len(out) > 0 || h.Patch <= 0 {
 		return out
 	}
-	g := arch.Geometry{Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes}
-	g.ExtraTokens = h.Tokens - (g.Image/g.Patch)*(g.Image/g.Patch)
+	g := h.Geometry()
 	for _, e := range []int{192, 384, 768} {
 		out = append(out, arch.DeiT(fmt.Sprintf("deit-%d-shaped", e), e, 12, g))
 	}
 	return out
 }
 
-func isDeiT(s arch.Spec, h costmodel.Header) bool {
+func isDeiT(s arch.Spec, h tablefmt.Header) bool {
 	for _, d := range deitFamily(h) {
 		if dimKey(d) == dimKey(s) {
 			return true
@@ -236,7 +235,7 @@ func isDeiT(s arch.Spec, h costmodel.Header) bool {
 }
 
 // latencyAxisLabel says what the latency is: ms per batch of N.
-func latencyAxisLabel(h costmodel.Header) string {
+func latencyAxisLabel(h tablefmt.Header) string {
 	if h.Batch > 0 {
 		return fmt.Sprintf("Latency (ms, batch %d)", h.Batch)
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/pruner"
 )
 
@@ -51,9 +51,9 @@ func imageFolder(t *testing.T) string {
 // 8×8 images with 4×4 patches (5 tokens) over embs.
 func cpuTable(t *testing.T, embs []int) string {
 	t.Helper()
-	h := costmodel.Header{Version: costmodel.FormatVersion, Device: "cpu", DeviceKind: "cpu", Runtime: "gomlx", Backend: "go",
+	h := tablefmt.Header{Version: tablefmt.FormatVersion, Device: "cpu", DeviceKind: "cpu", Runtime: "gomlx", Backend: "go",
 		DType: "float32", Batch: 4, Tokens: 5, Image: 8, Patch: 4, Channels: 1, Classes: 2,
-		Method: costmodel.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: 5, NoiseThreshold: 0.05},
+		Method: tablefmt.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: 5, NoiseThreshold: 0.05},
 		Time:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	path := filepath.Join(t.TempDir(), "cpu.jsonl")
 	f, err := os.Create(path)
@@ -61,11 +61,11 @@ func cpuTable(t *testing.T, embs []int) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := costmodel.NewWriter(f, h, costmodel.WriterOptions{})
+	w, err := tablefmt.NewWriter(f, h, tablefmt.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	add := func(r costmodel.Row) {
+	add := func(r tablefmt.Row) {
 		r, err := h.WithCounts(r)
 		if err != nil {
 			t.Fatal(err)
@@ -79,14 +79,14 @@ func cpuTable(t *testing.T, embs []int) string {
 		for _, hd := range []int{1, 2} {
 			for _, qk := range []int{1, 2, 4} {
 				for _, v := range []int{1, 2, 4} {
-					add(costmodel.Row{Kind: costmodel.KindAttn, EMB: e, Heads: hd, QK: qk, V: v})
+					add(tablefmt.Row{Kind: tablefmt.KindAttn, EMB: e, Heads: hd, QK: qk, V: v})
 				}
 			}
 		}
 		for _, m := range []int{2, 4, 8} {
-			add(costmodel.Row{Kind: costmodel.KindMLP, EMB: e, MLP: m})
+			add(tablefmt.Row{Kind: tablefmt.KindMLP, EMB: e, MLP: m})
 		}
-		add(costmodel.Row{Kind: costmodel.KindRest, EMB: e})
+		add(tablefmt.Row{Kind: tablefmt.KindRest, EMB: e})
 	}
 	return path
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/reports"
 	"github.com/urfave/cli/v2"
 )
@@ -252,7 +253,7 @@ func writeIndex(w *bytes.Buffer, lt loadedTable, m *costmodel.Model, ev *costmod
 	for _, n := range h.Notes {
 		row("note", n)
 	}
-	counts := map[costmodel.Kind]int{}
+	counts := map[tablefmt.Kind]int{}
 	noisy := 0
 	for _, r := range lt.Rows {
 		counts[r.Kind]++
@@ -261,7 +262,7 @@ func writeIndex(w *bytes.Buffer, lt loadedTable, m *costmodel.Model, ev *costmod
 		}
 	}
 	var parts []string
-	for _, k := range costmodel.Kinds() {
+	for _, k := range tablefmt.Kinds() {
 		if counts[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
 		}

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
 )
@@ -20,7 +20,7 @@ func runnerCmd() *cli.Command {
 		Action: func(c *cli.Context) error {
 			var dev *profiler.Device
 			defer func() { dev.Close() }()
-			return profiler.ServeRunner(c.Context, os.Stdin, c.App.Writer, func(h costmodel.Header) (profiler.Measurer, profiler.RunnerHello, error) {
+			return profiler.ServeRunner(c.Context, os.Stdin, c.App.Writer, func(h tablefmt.Header) (profiler.Measurer, profiler.RunnerHello, error) {
 				var err error
 				dev, err = profiler.OpenDevice(c.String("device"), profiler.DeviceOptions{Plugin: c.String("plugin")})
 				if err != nil {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // buildFormulaRunner compiles profiler's test runner, which "measures" by a
@@ -52,7 +52,7 @@ func TestSweepPassesGoOnPastAFailingConfiguration(t *testing.T) {
 		t.Errorf("%d passes tried the failing configurations, want 1: %q", n, errOut)
 	}
 	for _, f := range []string{"t.pass1.jsonl", "t.pass2.jsonl", "t.jsonl"} {
-		table, bad, err := costmodel.ReadTable(filepath.Join(dir, f))
+		table, bad, err := tablefmt.ReadTable(filepath.Join(dir, f))
 		if err != nil || len(bad) != 0 || len(table.Rows) != 3 {
 			t.Fatalf("%s: %d rows, %v, %v; want the 3 of EMB 16", f, len(table.Rows), err, bad)
 		}
@@ -97,8 +97,8 @@ func TestSweepResumeRemeasuresUnreadableRows(t *testing.T) {
 	if !strings.Contains(errOut, "1 unreadable row") || !strings.Contains(errOut, "measured again") {
 		t.Errorf("resume did not say it found an unreadable row to measure again: %q", errOut)
 	}
-	table, bad, err := costmodel.ReadTable(out)
-	if err != nil || len(bad) != 1 || bad[0].Line != 2 || len(table.Rows) != 3 || table.Rows[2].Kind != costmodel.KindAttn {
+	table, bad, err := tablefmt.ReadTable(out)
+	if err != nil || len(bad) != 1 || bad[0].Line != 2 || len(table.Rows) != 3 || table.Rows[2].Kind != tablefmt.KindAttn {
 		t.Errorf("table: %d rows, %v, unreadable %v; want the attention row again at the end and line 2 kept", len(table.Rows), err, bad)
 	}
 }

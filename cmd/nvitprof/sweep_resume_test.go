@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // buildNvitprof compiles the CLI (pure Go, without the XLA backend) for tests
@@ -97,7 +97,7 @@ func TestSweepKilledAndResumedHasEveryRowOnce(t *testing.T) {
 			if o, err := exec.Command(bin, smallSweep(out, "--resume")...).CombinedOutput(); err != nil {
 				t.Fatalf("resume: %v\n%s", err, o)
 			}
-			table, bad, err := costmodel.ReadTable(out)
+			table, bad, err := tablefmt.ReadTable(out)
 			if err != nil || len(bad) != 0 {
 				t.Fatalf("resumed table: %v, %v", err, bad)
 			}
@@ -171,7 +171,7 @@ func TestSweepWithRunnerWorkers(t *testing.T) {
 	if o, err := exec.Command(bin, smallSweep(out, "--workers", "2")...).CombinedOutput(); err != nil {
 		t.Fatalf("sweep --workers 2: %v\n%s", err, o)
 	}
-	table, bad, err := costmodel.ReadTable(out)
+	table, bad, err := tablefmt.ReadTable(out)
 	if err != nil || len(bad) != 0 || len(table.Rows) != 10 {
 		t.Fatalf("table: %d rows, %v, %v", len(table.Rows), err, bad)
 	}
@@ -201,15 +201,15 @@ func TestSweepTwoPassesCombineEachDepthsFloors(t *testing.T) {
 	if !strings.Contains(errOut, out+": time per configuration") {
 		t.Errorf("no statement of where the last pass's time went: %q", errOut)
 	}
-	first, bad, err := costmodel.ReadTable(filepath.Join(dir, "t.pass1.jsonl"))
+	first, bad, err := tablefmt.ReadTable(filepath.Join(dir, "t.pass1.jsonl"))
 	if err != nil || len(bad) != 0 {
 		t.Fatalf("first pass: %v %v", err, bad)
 	}
-	final, bad, err := costmodel.ReadTable(out)
+	final, bad, err := tablefmt.ReadTable(out)
 	if err != nil || len(bad) != 0 {
 		t.Fatalf("table: %v %v", err, bad)
 	}
-	if final.Header.Method.Passes != 2 || final.Header.Method.Estimator != costmodel.EstimatorMin {
+	if final.Header.Method.Passes != 2 || final.Header.Method.Estimator != tablefmt.EstimatorMin {
 		t.Errorf("header method %+v: want 2 passes of floors", final.Header.Method)
 	}
 	idx := first.Index()

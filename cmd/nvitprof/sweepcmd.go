@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/nvitprof/nvitprof/arch"
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
 )
@@ -90,8 +90,8 @@ Examples:
 
 // sweepPlan is what a sweep will measure and how.
 type sweepPlan struct {
-	header  costmodel.Header
-	configs []costmodel.Row
+	header  tablefmt.Header
+	configs []tablefmt.Row
 	devices []string
 	cpu     bool // measured by nvitprof's pure-Go backend: CPU defaults and --threads apply
 }
@@ -115,7 +115,7 @@ func planSweep(c *cli.Context) (sweepPlan, error) {
 			return plan, usageError{err}
 		}
 	} else {
-		p = profiler.SweepPreset{Name: "custom", Geometry: profiler.NViTGeometry, CPUBatch: 1,
+		p = profiler.SweepPreset{Name: "custom", Geometry: arch.NViTGeometry(), CPUBatch: 1,
 			Grid: profiler.Grid{Decomposed: true}}
 	}
 	for _, f := range []struct {
@@ -169,16 +169,16 @@ func planSweep(c *cli.Context) (sweepPlan, error) {
 		}
 	}
 
-	h := costmodel.Header{Version: costmodel.FormatVersion, Runtime: "gomlx",
+	h := tablefmt.Header{Version: tablefmt.FormatVersion, Runtime: "gomlx",
 		Image: p.Geometry.Image, Patch: p.Geometry.Patch, Channels: p.Geometry.Channels, Classes: p.Geometry.Classes,
 		Tokens: p.Geometry.Tokens(), NVitProfVersion: version, Time: time.Now().UTC().Round(time.Second)}
 	h.Host, _ = os.Hostname()
-	h.Method = costmodel.Method{Name: "differential", NoiseThreshold: c.Float64("noise")}
+	h.Method = tablefmt.Method{Name: "differential", NoiseThreshold: c.Float64("noise")}
 	if gpu {
 		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = 256, "bfloat16", []int{2, 10}, 3, 15
 	} else {
 		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = p.CPUBatch, "float32", []int{1, 3}, 1, 2
-		h.Method.Estimator, h.Method.Passes = costmodel.EstimatorMin, 3
+		h.Method.Estimator, h.Method.Passes = tablefmt.EstimatorMin, 3
 	}
 	if c.IsSet("passes") {
 		if c.Int("passes") < 1 {
@@ -188,7 +188,7 @@ func planSweep(c *cli.Context) (sweepPlan, error) {
 	}
 	if c.IsSet("estimator") {
 		switch e := strings.ToLower(c.String("estimator")); e {
-		case costmodel.EstimatorMedian, costmodel.EstimatorMin:
+		case tablefmt.EstimatorMedian, tablefmt.EstimatorMin:
 			h.Method.Estimator = e
 		default:
 			return plan, usagef("unknown --estimator %q: want median or min", c.String("estimator"))
@@ -266,7 +266,7 @@ func runSweep(c *cli.Context) error {
 	defer closeAll()
 
 	return inPasses(c.App.ErrWriter, outPath, plan.header, measurers, false,
-		func(file string, h costmodel.Header, ms []profiler.Measurer, only map[string]bool, label string) (costmodel.Table, error) {
+		func(file string, h tablefmt.Header, ms []profiler.Measurer, only map[string]bool, label string) (tablefmt.Table, error) {
 			return sweepPass(c, plan.configs, only, ms, h, file, label, c.App.ErrWriter, "rerun with --resume")
 		})
 }
@@ -274,7 +274,7 @@ func runSweep(c *cli.Context) error {
 // passFunc measures one pass into file under h with ms, labelled for
 // progress. A non-nil only limits the pass to the configurations whose keys
 // it holds.
-type passFunc func(file string, h costmodel.Header, ms []profiler.Measurer, only map[string]bool, label string) (costmodel.Table, error)
+type passFunc func(file string, h tablefmt.Header, ms []profiler.Measurer, only map[string]bool, label string) (tablefmt.Table, error)
 
 // inPasses runs pass once for each of h's passes into the pass files of out
 // (passFiles), each with a header note saying which pass it is, the last with
@@ -286,9 +286,9 @@ type passFunc func(file string, h costmodel.Header, ms []profiler.Measurer, only
 // the table's header says (a --resume retries it in the first pass, and the
 // later passes follow). The failures of every pass are the error at the end,
 // once the table is written.
-func inPasses(w io.Writer, out string, h costmodel.Header, measurers []profiler.Measurer, quiet bool, pass passFunc) error {
+func inPasses(w io.Writer, out string, h tablefmt.Header, measurers []profiler.Measurer, quiet bool, pass passFunc) error {
 	files := passFiles(out, h.Method.Passes)
-	var earlier []costmodel.Table
+	var earlier []tablefmt.Table
 	var spread profiler.PassSpread
 	var failed *failedConfigs
 	for i, file := range files {
@@ -351,7 +351,7 @@ func (e *failedConfigs) join(later *failedConfigs) *failedConfigs {
 }
 
 // keysOf is the set of t's row keys.
-func keysOf(t costmodel.Table) map[string]bool {
+func keysOf(t tablefmt.Table) map[string]bool {
 	keys := make(map[string]bool, len(t.Rows))
 	for _, r := range t.Rows {
 		keys[r.Key()] = true
@@ -410,16 +410,16 @@ func passFiles(out string, passes int) []string {
 // resuming it) and returns the table as it ends. Its summary line goes to
 // log; again says how to continue after an interruption or failures. A pass
 // with failed configurations returns its table and a *failedConfigs.
-func sweepPass(c *cli.Context, configs []costmodel.Row, only map[string]bool, measurers []profiler.Measurer, h costmodel.Header,
-	outPath, label string, log io.Writer, again string) (costmodel.Table, error) {
-	w, res, err := costmodel.Resume(outPath, h, costmodel.WriterOptions{})
+func sweepPass(c *cli.Context, configs []tablefmt.Row, only map[string]bool, measurers []profiler.Measurer, h tablefmt.Header,
+	outPath, label string, log io.Writer, again string) (tablefmt.Table, error) {
+	w, res, err := tablefmt.Resume(outPath, h, tablefmt.WriterOptions{})
 	if err != nil {
-		return costmodel.Table{}, err
+		return tablefmt.Table{}, err
 	}
 	defer w.Close()
 	limited := configs
 	if only != nil {
-		limited = slices.DeleteFunc(slices.Clone(configs), func(r costmodel.Row) bool { return !only[r.Key()] })
+		limited = slices.DeleteFunc(slices.Clone(configs), func(r tablefmt.Row) bool { return !only[r.Key()] })
 	}
 	todo := profiler.Remaining(limited, res.Table)
 	prog := newProgress(c.App.ErrWriter, label, len(todo), c.Bool("quiet"))
@@ -440,7 +440,7 @@ func sweepPass(c *cli.Context, configs []costmodel.Row, only map[string]bool, me
 	phasesBefore, _ := sumPhases(measurers)
 	noisy := 0
 	result, err := profiler.Sweep(c.Context, todo, measurers, w, profiler.SweepOptions{
-		Progress: func(done, total int, row costmodel.Row, rerr error) {
+		Progress: func(done, total int, row tablefmt.Row, rerr error) {
 			if rerr != nil {
 				if c.Context.Err() == nil { // after Ctrl-C, stopped runners are no news
 					prog.logf("%s: %v", row.Key(), rerr)
@@ -464,9 +464,9 @@ func sweepPass(c *cli.Context, configs []costmodel.Row, only map[string]bool, me
 	}
 	if err != nil {
 		if errors.Is(err, c.Context.Err()) {
-			return costmodel.Table{}, fmt.Errorf("interrupted: %d rows are in %s; %s to continue", result.Measured, outPath, again)
+			return tablefmt.Table{}, fmt.Errorf("interrupted: %d rows are in %s; %s to continue", result.Measured, outPath, again)
 		}
-		return costmodel.Table{}, err
+		return tablefmt.Table{}, err
 	}
 	t, err := readPassTable(outPath, res.Skipped, log)
 	if err == nil && len(result.Failed) > 0 {
@@ -481,8 +481,8 @@ func sweepPass(c *cli.Context, configs []costmodel.Row, only map[string]bool, me
 // a line held lacked a row, so the pass measured it again (or it failed and
 // the pass says so). Any other unreadable line is an error, as this run's
 // rows are validated before they are written.
-func readPassTable(path string, before []*costmodel.SyntaxError, log io.Writer) (costmodel.Table, error) {
-	t, bad, err := costmodel.ReadTable(path)
+func readPassTable(path string, before []*tablefmt.SyntaxError, log io.Writer) (tablefmt.Table, error) {
+	t, bad, err := tablefmt.ReadTable(path)
 	if err != nil {
 		return t, err
 	}
@@ -490,7 +490,7 @@ func readPassTable(path string, before []*costmodel.SyntaxError, log io.Writer) 
 	for _, e := range before {
 		known[e.Line] = true
 	}
-	fresh := slices.DeleteFunc(slices.Clone(bad), func(e *costmodel.SyntaxError) bool { return known[e.Line] })
+	fresh := slices.DeleteFunc(slices.Clone(bad), func(e *tablefmt.SyntaxError) bool { return known[e.Line] })
 	if len(fresh) > 0 {
 		return t, fmt.Errorf("%s: %d unreadable rows (first: %v)", path, len(fresh), fresh[0])
 	}
@@ -577,7 +577,7 @@ func startMeasurers(c *cli.Context, plan *sweepPlan) ([]profiler.Measurer, func(
 	return ms, closeAll, nil
 }
 
-func fillDevice(h *costmodel.Header, name, kind, hw, backend, plugin, pluginVersion string) {
+func fillDevice(h *tablefmt.Header, name, kind, hw, backend, plugin, pluginVersion string) {
 	h.Device, h.DeviceKind, h.DeviceName, h.Backend, h.Plugin, h.PluginVersion = name, kind, hw, backend, plugin, pluginVersion
 	if kind == profiler.KindCPU {
 		h.Notes = append(h.Notes, fmt.Sprintf("GOMAXPROCS %d", runtime.GOMAXPROCS(0)))

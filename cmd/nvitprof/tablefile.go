@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/urfave/cli/v2"
 )
 
@@ -37,7 +38,7 @@ func modelKind(c *cli.Context) (costmodel.ModelKind, error) {
 
 // loadedTable is a table and what it was read from.
 type loadedTable struct {
-	costmodel.Table
+	tablefmt.Table
 	Path, Format string
 }
 
@@ -57,7 +58,7 @@ func loadTable(c *cli.Context) (loadedTable, error) {
 	lt := loadedTable{Path: path, Format: detectTableFormat(data)}
 	switch lt.Format {
 	case "jsonl":
-		t, bad, err := costmodel.Read(bytes.NewReader(data), path)
+		t, bad, err := tablefmt.Read(bytes.NewReader(data), path)
 		if err != nil {
 			return loadedTable{}, err
 		}
@@ -66,7 +67,7 @@ func loadTable(c *cli.Context) (loadedTable, error) {
 		}
 		lt.Table = t
 	case "nvit-lut":
-		l, err := costmodel.ReadLUT(bytes.NewReader(data), path)
+		l, err := tablefmt.ReadLUT(bytes.NewReader(data), path)
 		if err != nil {
 			return loadedTable{}, err
 		}
@@ -80,11 +81,11 @@ func loadTable(c *cli.Context) (loadedTable, error) {
 		}
 		lt.Table = t
 	default:
-		rows, err := costmodel.ReadCSV(bytes.NewReader(data), path)
+		rows, err := tablefmt.ReadCSV(bytes.NewReader(data), path)
 		if err != nil {
 			return loadedTable{}, err
 		}
-		lt.Table = costmodel.Table{Header: costmodel.Header{Version: costmodel.FormatVersion,
+		lt.Table = tablefmt.Table{Header: tablefmt.Header{Version: tablefmt.FormatVersion,
 			Tokens: c.Int("tokens"), Batch: c.Int("batch"), Source: path}, Rows: rows}
 	}
 	if len(lt.Rows) == 0 {
@@ -123,17 +124,17 @@ const nvitV100SHA256 = "63edfc2ff589349a7ddce8616a22e0c35a5d2c8ca19a944abdeedb64
 // gets a header whose device, runtime and dtype are unknown, with tokens and
 // batch from --tokens and --batch (tokens default to NViT's 198, with NViT's
 // geometry: the LUT format is DeiT-B-distilled's).
-func lutHeader(data []byte, path string, tokens, batch int) (costmodel.Header, error) {
-	h := costmodel.NViTV100Header()
+func lutHeader(data []byte, path string, tokens, batch int) (tablefmt.Header, error) {
+	h := tablefmt.NViTV100Header()
 	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) == nvitV100SHA256 {
 		if (tokens != 0 && tokens != h.Tokens) || (batch != 0 && batch != h.Batch) {
-			return costmodel.Header{}, usagef("%s is NViT's released V100 table, measured with %d tokens and batch %d: --tokens and --batch do not apply",
+			return tablefmt.Header{}, usagef("%s is NViT's released V100 table, measured with %d tokens and batch %d: --tokens and --batch do not apply",
 				path, h.Tokens, h.Batch)
 		}
 		return h, nil
 	}
 	if tokens < 0 || batch < 0 {
-		return costmodel.Header{}, usagef("--tokens and --batch must not be negative, got %d and %d", tokens, batch)
+		return tablefmt.Header{}, usagef("--tokens and --batch must not be negative, got %d and %d", tokens, batch)
 	}
 	h.DeviceKind, h.DeviceName, h.Runtime, h.Batch = "", "", "", batch
 	h.Source = path

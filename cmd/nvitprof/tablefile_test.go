@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // Only NViT's released file is labelled with NViT's V100 header: the same
@@ -25,9 +26,9 @@ func TestLUTHeaderOnlyForNViTsFile(t *testing.T) {
 		t.Fatalf("%s does not start as NViT's table does", nvitV100)
 	}
 	other := bytes.Replace(nvit, first, []byte(`"MLP_1": 0.0061`), 1)
-	if l, err := costmodel.ReadLUT(bytes.NewReader(other), "other.json"); err != nil {
+	if l, err := tablefmt.ReadLUT(bytes.NewReader(other), "other.json"); err != nil {
 		t.Fatal(err)
-	} else if g, full := l.Grid(); !full || !reflect.DeepEqual(g, costmodel.NViTGrid()) {
+	} else if g, full := l.Grid(); !full || !reflect.DeepEqual(g, tablefmt.NViTGrid()) {
 		t.Fatalf("the changed file is not on NViT's grid: %+v", g)
 	}
 
@@ -46,7 +47,7 @@ func TestLUTHeaderOnlyForNViTsFile(t *testing.T) {
 	}
 
 	h, err := lutHeader(nvit, nvitV100, 0, 0)
-	if err != nil || !reflect.DeepEqual(h, costmodel.NViTV100Header()) {
+	if err != nil || !reflect.DeepEqual(h, tablefmt.NViTV100Header()) {
 		t.Errorf("NViT's file: %+v (%v), want NViT's V100 header", h, err)
 	}
 	if _, err := lutHeader(nvit, nvitV100, 0, 64); err == nil {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // --threads limits the CPU sweep to that many threads, names them in the
@@ -26,7 +26,7 @@ func TestSweepThreadsAreRecordedAndRestored(t *testing.T) {
 	if got := runtime.GOMAXPROCS(0); got != before {
 		t.Errorf("GOMAXPROCS %d after the sweep, want %d back", got, before)
 	}
-	table, _, err := costmodel.ReadTable(out)
+	table, _, err := tablefmt.ReadTable(out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"encoding/csv"
@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/internal/jsonstrict"
 )
 
 // CSVColumns returns the column names of the CSV format, in the order
@@ -27,17 +28,17 @@ func CSVColumns() []string {
 func WriteCSV(w io.Writer, rows []Row) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVColumns()); err != nil {
-		return fmt.Errorf("costmodel: write csv: %w", err)
+		return fmt.Errorf("tablefmt: write csv: %w", err)
 	}
 	for _, r := range rows {
 		if err := r.Validate(); err != nil {
-			return fmt.Errorf("costmodel: write csv: row %s: %w", r.Key(), err)
+			return fmt.Errorf("tablefmt: write csv: row %s: %w", r.Key(), err)
 		}
 		dim := ""
 		if r.Dim != nil {
 			b, err := encodeLine(r.Dim)
 			if err != nil {
-				return fmt.Errorf("costmodel: write csv: row %s: %w", r.Key(), err)
+				return fmt.Errorf("tablefmt: write csv: row %s: %w", r.Key(), err)
 			}
 			dim = strings.TrimSuffix(string(b), "\n")
 		}
@@ -47,12 +48,12 @@ func WriteCSV(w io.Writer, rows []Row) error {
 			strconv.FormatInt(r.MACs, 10), strconv.FormatInt(r.Bytes, 10), r.Note,
 		}
 		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("costmodel: write csv: %w", err)
+			return fmt.Errorf("tablefmt: write csv: %w", err)
 		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		return fmt.Errorf("costmodel: write csv: %w", err)
+		return fmt.Errorf("tablefmt: write csv: %w", err)
 	}
 	return nil
 }
@@ -67,7 +68,7 @@ func ReadCSV(r io.Reader, name string) ([]Row, error) {
 	columns := CSVColumns()
 	cols, err := cr.Read()
 	if err == io.EOF {
-		return nil, fmt.Errorf("costmodel: %s: empty CSV: want a line of column names (%s)", name, strings.Join(columns, ","))
+		return nil, fmt.Errorf("tablefmt: %s: empty CSV: want a line of column names (%s)", name, strings.Join(columns, ","))
 	}
 	if err != nil {
 		return nil, csvError(name, err)
@@ -76,16 +77,16 @@ func ReadCSV(r io.Reader, name string) ([]Row, error) {
 	for i, c := range cols {
 		c = strings.TrimSpace(c)
 		if !slices.Contains(columns, c) {
-			return nil, fmt.Errorf("costmodel: %s:1: unknown column %q (columns: %s)", name, c, strings.Join(columns, ","))
+			return nil, fmt.Errorf("tablefmt: %s:1: unknown column %q (columns: %s)", name, c, strings.Join(columns, ","))
 		}
 		if _, dup := index[c]; dup {
-			return nil, fmt.Errorf("costmodel: %s:1: column %q appears twice", name, c)
+			return nil, fmt.Errorf("tablefmt: %s:1: column %q appears twice", name, c)
 		}
 		index[c] = i
 	}
 	for _, c := range []string{"kind", "median_ms"} {
 		if _, ok := index[c]; !ok {
-			return nil, fmt.Errorf("costmodel: %s:1: missing column %q", name, c)
+			return nil, fmt.Errorf("tablefmt: %s:1: missing column %q", name, c)
 		}
 	}
 	var rows []Row
@@ -156,7 +157,7 @@ func csvRow(rec []string, index map[string]int) (Row, error) {
 	intCell("mlp", &r.MLP)
 	if s := cell("dim"); s != "" {
 		var d arch.Dim
-		if err := decodeStrict([]byte(s), &d); err != nil {
+		if err := jsonstrict.Decode([]byte(s), &d); err != nil {
 			errs = append(errs, fmt.Errorf("column dim: %w", err))
 		}
 		r.Dim = &d
@@ -190,7 +191,7 @@ func csvError(name string, err error) error {
 	if pe, ok := err.(*csv.ParseError); ok {
 		return &SyntaxError{File: name, Line: pe.Line, Err: pe.Err}
 	}
-	return fmt.Errorf("costmodel: read %s: %w", name, err)
+	return fmt.Errorf("tablefmt: read %s: %w", name, err)
 }
 
 func itoa(v int) string { return strconv.Itoa(v) }

@@ -1,22 +1,22 @@
-package costmodel_test
+package tablefmt_test
 
 import (
 	"fmt"
 	"os"
 	"strings"
 
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 func ExampleNewWriter() {
-	h := costmodel.Header{Device: "cpu", DeviceKind: "cpu", Runtime: "gomlx", Backend: "go",
-		DType: "float32", Batch: 1, Tokens: 197, Method: costmodel.Method{Name: "differential", Depths: []int{2, 10}}}
-	w, err := costmodel.NewWriter(os.Stdout, h, costmodel.WriterOptions{})
+	h := tablefmt.Header{Device: "cpu", DeviceKind: "cpu", Runtime: "gomlx", Backend: "go",
+		DType: "float32", Batch: 1, Tokens: 197, Method: tablefmt.Method{Name: "differential", Depths: []int{2, 10}}}
+	w, err := tablefmt.NewWriter(os.Stdout, h, tablefmt.WriterOptions{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	row, _ := h.WithCounts(costmodel.Row{Kind: costmodel.KindAttn, EMB: 192, Heads: 3, QK: 64, V: 64, MedianMS: 0.044, SpreadMS: 0.002, Samples: 20})
+	row, _ := h.WithCounts(tablefmt.Row{Kind: tablefmt.KindAttn, EMB: 192, Heads: 3, QK: 64, V: 64, MedianMS: 0.044, SpreadMS: 0.002, Samples: 20})
 	if err := w.Write(row); err != nil {
 		fmt.Println(err)
 	}
@@ -30,7 +30,7 @@ func ExampleReader() {
 {"kind":"mlp","emb":192,"mlp":768,"median_ms":0.05,"spread_ms":0.001,"samples":20,"macs":0,"bytes":0}
 {"kind":"mlp","emb":192,"mlp":512,"median_ms":-0.01,"spread_ms":0,"samples":20,"macs":0,"bytes":0}
 {"kind":"mlp","emb":192,"mlp":256,"med`
-	r := costmodel.NewReader(strings.NewReader(table), "sweep.jsonl")
+	r := tablefmt.NewReader(strings.NewReader(table), "sweep.jsonl")
 	for r.Scan() {
 		row, err := r.Row()
 		if err != nil {
@@ -45,7 +45,7 @@ func ExampleReader() {
 	fmt.Println("device:", r.Header().Device)
 	// Output:
 	// mlp emb=192 mlp=768 0.05 ms
-	// skipped: costmodel: sweep.jsonl:3: median_ms must be a non-negative number, got -0.01
-	// skipped: costmodel: sweep.jsonl:4: unexpected EOF
+	// skipped: tablefmt: sweep.jsonl:3: median_ms must be a non-negative number, got -0.01
+	// skipped: tablefmt: sweep.jsonl:4: unexpected EOF
 	// device: cpu
 }

@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"bytes"
@@ -152,7 +152,7 @@ func TestLUTWriteRead(t *testing.T) {
 
 func TestReadLUTMalformed(t *testing.T) {
 	for _, tc := range []struct{ name, input, want string }{
-		{"empty", ``, "costmodel: read NViT LUT x.json (byte 0): unexpected end of input: want an object of EMB_e keys"},
+		{"empty", ``, "tablefmt: read NViT LUT x.json (byte 0): unexpected end of input: want an object of EMB_e keys"},
 		{"array", `[1]`, `want an object of EMB_e keys, got "["`},
 		{"bad emb key", `{"EMB256": {}}`, `at EMB256 (byte 9): key "EMB256": want EMB_ followed by 1 positive integer(s) joined by _`},
 		{"non-canonical", `{"EMB_0256": {}}`, `key "EMB_0256"`},
@@ -210,7 +210,7 @@ func TestTableToLUTDecomposed(t *testing.T) {
 	g.MLP = append(g.MLP, 64)
 	g.Heads = append(g.Heads, 4)
 	_, err = tab.LUT(g)
-	wantErr := "costmodel: table to NViT LUT: 10 of 18 grid points have neither a block row nor attn (+ mlp) rows, " +
+	wantErr := "tablefmt: table to NViT LUT: 10 of 18 grid points have neither a block row nor attn (+ mlp) rows, " +
 		"e.g. EMB_64 → QK_1_8 → V_8 → MLP_64 (needs mlp emb=64 mlp=64); EMB_64 → QK_1_8 → V_16 → MLP_64 (needs mlp emb=64 mlp=64); " +
 		"EMB_64 → QK_2_8 → V_8 → MLP_64 (needs mlp emb=64 mlp=64)"
 	if err == nil || err.Error() != wantErr {

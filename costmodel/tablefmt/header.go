@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/nvitprof/nvitprof/arch"
 )
 
 // FormatVersion is the table format version this package reads and writes,
@@ -129,7 +131,7 @@ func (h Header) Validate() error {
 // differ. The error names every field that disagrees, h's value first.
 func (h Header) Compatible(other Header) error {
 	if d := headerDiffs(h, other); len(d) > 0 {
-		return errors.New("costmodel: table headers disagree: " + strings.Join(d, "; "))
+		return errors.New("tablefmt: table headers disagree: " + strings.Join(d, "; "))
 	}
 	return nil
 }
@@ -189,4 +191,45 @@ func (h Header) ElemSize() int {
 		return 1
 	}
 	return 0
+}
+
+// Summary is a one-line description of what a table measured.
+func (h Header) Summary() string {
+	var parts []string
+	add := func(s string) {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	dev := h.DeviceName
+	if dev == "" {
+		dev = h.Device
+	}
+	add(dev)
+	rt := h.Runtime
+	if h.Backend != "" {
+		rt += "/" + h.Backend
+	}
+	add(strings.TrimPrefix(rt, "/"))
+	add(h.DType)
+	if h.Batch > 0 {
+		add(fmt.Sprintf("batch %d", h.Batch))
+	}
+	if h.Tokens > 0 {
+		add(fmt.Sprintf("%d tokens", h.Tokens))
+	}
+	add(h.Method.Name)
+	if len(parts) == 0 {
+		return "(no header)"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Geometry is the model geometry h records, its extra tokens being the
+// tokens beyond the image's patches. Zero fields are unknown; the result is
+// not validated (build a Spec with it and call Validate).
+func (h Header) Geometry() arch.Geometry {
+	g := arch.Geometry{Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes}
+	g.ExtraTokens = h.Tokens - g.Patches()
+	return g
 }

@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"strings"
@@ -28,7 +28,7 @@ func TestCompatible(t *testing.T) {
 	if err == nil {
 		t.Fatal("Compatible = nil for different dtype and batch")
 	}
-	for _, want := range []string{`dtype "float32" vs "bfloat16"`, "batch 2 vs 64", "method.depths [2 10] vs [1 4]", "image 32 vs 224", `plugin_version "" vs "0.90"`, "costmodel: "} {
+	for _, want := range []string{`dtype "float32" vs "bfloat16"`, "batch 2 vs 64", "method.depths [2 10] vs [1 4]", "image 32 vs 224", `plugin_version "" vs "0.90"`, "tablefmt: "} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

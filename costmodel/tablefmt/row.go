@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"errors"
@@ -75,6 +75,14 @@ func (f Floors) Validate() error {
 
 // Block returns the row's block dimensions (heads, qk, v, mlp).
 func (r Row) Block() arch.Block { return arch.Block{Heads: r.Heads, QK: r.QK, V: r.V, MLP: r.MLP} }
+
+// Get is r's size along d (0 where the row's kind does not have d).
+func (r Row) Get(d arch.Dimension) int {
+	if d == arch.DimEMB {
+		return r.EMB
+	}
+	return r.Block().Get(d)
+}
 
 // Key identifies the configuration a row measured: its kind and the
 // dimensions that apply to that kind. Two rows with one key measured the same

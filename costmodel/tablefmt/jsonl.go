@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"bufio"
@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/nvitprof/nvitprof/internal/jsonstrict"
 )
 
 // SyntaxError is a line of a table that could not be used: malformed JSON
@@ -18,9 +20,9 @@ type SyntaxError struct {
 	Err  error  // what is wrong with the line
 }
 
-// Error formats the error as "costmodel: file:line: what is wrong".
+// Error formats the error as "tablefmt: file:line: what is wrong".
 func (e *SyntaxError) Error() string {
-	return fmt.Sprintf("costmodel: %s:%d: %v", e.File, e.Line, e.Err)
+	return fmt.Sprintf("tablefmt: %s:%d: %v", e.File, e.Line, e.Err)
 }
 
 // Unwrap returns the underlying error.
@@ -121,7 +123,7 @@ func (r *Reader) next() ([]byte, bool) {
 			return nil, false
 		}
 	} else if err != nil {
-		r.err = fmt.Errorf("costmodel: read %s: %w", r.name, err)
+		r.err = fmt.Errorf("tablefmt: read %s: %w", r.name, err)
 		return nil, false
 	}
 	r.line++
@@ -135,7 +137,7 @@ func (r *Reader) readHeader() bool {
 		line, ok := r.next()
 		if !ok {
 			if r.err == nil {
-				r.err = fmt.Errorf("costmodel: %s: empty table: no header line", r.name)
+				r.err = fmt.Errorf("tablefmt: %s: empty table: no header line", r.name)
 			}
 			return false
 		}
@@ -163,7 +165,7 @@ func decodeHeader(line []byte) (Header, error) {
 		return Header{}, errors.New("missing header: " + headerHint)
 	}
 	var h Header
-	if err := decodeStrict(line, &h); err != nil {
+	if err := jsonstrict.Decode(line, &h); err != nil {
 		return Header{}, fmt.Errorf("invalid header: %w", err)
 	}
 	if err := h.Validate(); err != nil {
@@ -174,30 +176,13 @@ func decodeHeader(line []byte) (Header, error) {
 
 func decodeRow(line []byte) (Row, error) {
 	var r Row
-	if err := decodeStrict(line, &r); err != nil {
+	if err := jsonstrict.Decode(line, &r); err != nil {
 		return Row{}, err
 	}
 	if err := r.Validate(); err != nil {
 		return Row{}, err
 	}
 	return r, nil
-}
-
-// decodeStrict decodes exactly one JSON value into v, refusing unknown fields
-// (a typo must not silently read as a zero) and trailing data.
-func decodeStrict(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		if err == io.EOF {
-			return io.ErrUnexpectedEOF
-		}
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
 }
 
 // encodeLine encodes v as one JSON line ending in "\n".

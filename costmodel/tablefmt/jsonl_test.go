@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"bufio"
@@ -82,7 +82,7 @@ func TestReadCutLastLine(t *testing.T) {
 		if bad[0].Line != whole+1 || bad[0].File != "cut.jsonl" {
 			t.Errorf("cut at %d: error at %s:%d, want cut.jsonl:%d", cut, bad[0].File, bad[0].Line, whole+1)
 		}
-		if !strings.HasPrefix(bad[0].Error(), "costmodel: cut.jsonl:7: ") {
+		if !strings.HasPrefix(bad[0].Error(), "tablefmt: cut.jsonl:7: ") {
 			t.Errorf("error text %q", bad[0].Error())
 		}
 	}
@@ -98,10 +98,10 @@ func TestReaderMalformed(t *testing.T) {
 		bad   []string // expected syntax errors, in order
 		rows  int
 	}{
-		{name: "empty file", input: "", fatal: "costmodel: x.jsonl: empty table: no header line"},
+		{name: "empty file", input: "", fatal: "tablefmt: x.jsonl: empty table: no header line"},
 		{name: "blank lines only", input: "\n  \n", fatal: "empty table"},
-		{name: "row first", input: good + "\n", fatal: "costmodel: x.jsonl:1: missing header: the first line must be a header"},
-		{name: "not JSON", input: "kind,emb\n", fatal: "costmodel: x.jsonl:1: invalid header (invalid character 'k'"},
+		{name: "row first", input: good + "\n", fatal: "tablefmt: x.jsonl:1: missing header: the first line must be a header"},
+		{name: "not JSON", input: "kind,emb\n", fatal: "tablefmt: x.jsonl:1: invalid header (invalid character 'k'"},
 		{name: "torn header", input: `{"nvitprof_table":1,"dev`, fatal: "x.jsonl:1: invalid header (unexpected end of JSON input)"},
 		{name: "future version", input: `{"nvitprof_table":2}` + "\n", fatal: "x.jsonl:1: invalid header: unsupported table version 2 (this nvitprof reads version 1)"},
 		{name: "header typo", input: `{"nvitprof_table":1,"dtpye":"f32"}` + "\n", fatal: `x.jsonl:1: invalid header: json: unknown field "dtpye"`},
@@ -109,11 +109,11 @@ func TestReaderMalformed(t *testing.T) {
 		{name: "header only", input: hdr + "\n"},
 		{name: "blank lines and CRLF", input: "\n" + hdr + "\r\n\r\n" + good + "\r\n", rows: 1},
 		{name: "negative latency", input: hdr + "\n" + strings.Replace(good, `"median_ms":1`, `"median_ms":-0.5`, 1) + "\n" + good,
-			bad: []string{"costmodel: x.jsonl:2: median_ms must be a non-negative number, got -0.5"}, rows: 1},
+			bad: []string{"tablefmt: x.jsonl:2: median_ms must be a non-negative number, got -0.5"}, rows: 1},
 		{name: "unknown kind", input: hdr + "\n" + strings.Replace(good, `"mlp",`, `"ffn",`, 1),
-			bad: []string{`costmodel: x.jsonl:2: unknown kind "ffn" (want attn, mlp, block, rest or model)`}},
+			bad: []string{`tablefmt: x.jsonl:2: unknown kind "ffn" (want attn, mlp, block, rest or model)`}},
 		{name: "impossible dims", input: hdr + "\n" + good + "\n" + strings.Replace(good, `"mlp":16`, `"mlp":0`, 1),
-			bad: []string{"costmodel: x.jsonl:3: mlp row: mlp must be positive, got 0"}, rows: 1},
+			bad: []string{"tablefmt: x.jsonl:3: mlp row: mlp must be positive, got 0"}, rows: 1},
 		{name: "unknown field", input: hdr + "\n" + strings.Replace(good, `"emb"`, `"embd"`, 1),
 			bad: []string{`x.jsonl:2: json: unknown field "embd"`}},
 		{name: "wrong type", input: hdr + "\n" + strings.Replace(good, `"emb":8`, `"emb":"8"`, 1),
@@ -222,7 +222,7 @@ func TestWriterFlushesEachRow(t *testing.T) {
 		}
 	}
 	if err := w.Write(Row{Kind: KindMLP, EMB: 8, MLP: 8, MedianMS: -1}); err == nil ||
-		!strings.Contains(err.Error(), "costmodel: write table: row mlp emb=8 mlp=8: median_ms") {
+		!strings.Contains(err.Error(), "tablefmt: write table: row mlp emb=8 mlp=8: median_ms") {
 		t.Errorf("writing a bad row: %v", err)
 	}
 	if _, err := NewWriter(&out, Header{Batch: -1}, WriterOptions{}); err == nil {
@@ -288,7 +288,7 @@ func TestCreateAndResume(t *testing.T) {
 	other := testHeader()
 	other.DType = "bfloat16"
 	if _, _, err := Resume(path, other, WriterOptions{}); err == nil ||
-		!strings.Contains(err.Error(), `costmodel: resume `+path+`: the file's header disagrees with this run's: dtype "float32" vs "bfloat16"`) {
+		!strings.Contains(err.Error(), `tablefmt: resume `+path+`: the file's header disagrees with this run's: dtype "float32" vs "bfloat16"`) {
 		t.Errorf("Resume with another dtype: %v", err)
 	}
 	if again, _ := os.ReadFile(path); !bytes.Equal(again, data) {
@@ -350,7 +350,7 @@ func TestMerge(t *testing.T) {
 		t.Errorf("merged rows %+v", m.Rows)
 	}
 	b.Header.Tokens = 197
-	if _, err := Merge(a, b); err == nil || err.Error() != "costmodel: merge: table 2 disagrees with table 1: tokens 5 vs 197" {
+	if _, err := Merge(a, b); err == nil || err.Error() != "tablefmt: merge: table 2 disagrees with table 1: tokens 5 vs 197" {
 		t.Errorf("Merge of incompatible tables: %v", err)
 	}
 }

@@ -1,6 +1,9 @@
-package costmodel
+package tablefmt
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -59,7 +62,7 @@ func Read(r io.Reader, name string) (Table, []*SyntaxError, error) {
 func ReadTable(path string) (Table, []*SyntaxError, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Table{}, nil, fmt.Errorf("costmodel: read table: %w", err)
+		return Table{}, nil, fmt.Errorf("tablefmt: read table: %w", err)
 	}
 	defer f.Close()
 	return Read(f, path)
@@ -85,13 +88,13 @@ func (t Table) WriteJSONL(w io.Writer) error {
 // occurrence.
 func Merge(tables ...Table) (Table, error) {
 	if len(tables) == 0 {
-		return Table{}, fmt.Errorf("costmodel: merge: no tables")
+		return Table{}, fmt.Errorf("tablefmt: merge: no tables")
 	}
 	out := Table{Header: tables[0].Header}
 	at := map[string]int{}
 	for i, t := range tables {
 		if d := headerDiffs(out.Header, t.Header); len(d) > 0 {
-			return Table{}, fmt.Errorf("costmodel: merge: table %d disagrees with table 1: %s", i+1, strings.Join(d, "; "))
+			return Table{}, fmt.Errorf("tablefmt: merge: table %d disagrees with table 1: %s", i+1, strings.Join(d, "; "))
 		}
 		for _, r := range t.Rows {
 			k := r.Key()
@@ -104,4 +107,16 @@ func Merge(tables ...Table) (Table, error) {
 		}
 	}
 	return out, nil
+}
+
+// Hash is the SHA-256 of t's JSON Lines encoding, in hex: the same
+// table read from JSONL, CSV (with the same header) or an NViT LUT hashes
+// alike.
+func (t Table) Hash() (string, error) {
+	var buf bytes.Buffer
+	if err := t.WriteJSONL(&buf); err != nil {
+		return "", fmt.Errorf("tablefmt: hash table: %w", err)
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	return hex.EncodeToString(sum[:]), nil
 }

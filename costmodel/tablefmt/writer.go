@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"bytes"
@@ -46,11 +46,11 @@ func (w *Writer) writeHeader(h Header) error {
 		h.Version = FormatVersion
 	}
 	if err := h.Validate(); err != nil {
-		return fmt.Errorf("costmodel: write %s: header: %w", w.name, err)
+		return fmt.Errorf("tablefmt: write %s: header: %w", w.name, err)
 	}
 	line, err := encodeLine(h)
 	if err != nil {
-		return fmt.Errorf("costmodel: write %s: header: %w", w.name, err)
+		return fmt.Errorf("tablefmt: write %s: header: %w", w.name, err)
 	}
 	return w.writeLine(line)
 }
@@ -65,13 +65,13 @@ var ErrLocked = errors.New("another sweep is writing this table (it is locked)")
 func Create(path string, h Header, opt WriterOptions) (*Writer, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("costmodel: create table: %w", err)
+		return nil, fmt.Errorf("tablefmt: create table: %w", err)
 	}
 	// A Resume may open the new file before the header is written: the lock
 	// makes it wait for this Writer's Close instead.
 	if err := lockFile(f); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("costmodel: create %s: %w", path, err)
+		return nil, fmt.Errorf("tablefmt: create %s: %w", path, err)
 	}
 	w := &Writer{w: f, name: path, opt: opt, closer: f}
 	if err := w.writeHeader(h); err != nil {
@@ -87,29 +87,29 @@ func (w *Writer) Write(r Row) error {
 		return w.err
 	}
 	if err := r.Validate(); err != nil {
-		return fmt.Errorf("costmodel: write %s: row %s: %w", w.name, r.Key(), err)
+		return fmt.Errorf("tablefmt: write %s: row %s: %w", w.name, r.Key(), err)
 	}
 	line, err := encodeLine(r)
 	if err != nil {
-		return fmt.Errorf("costmodel: write %s: row %s: %w", w.name, r.Key(), err)
+		return fmt.Errorf("tablefmt: write %s: row %s: %w", w.name, r.Key(), err)
 	}
 	return w.writeLine(line)
 }
 
 func (w *Writer) writeLine(line []byte) error {
 	if _, err := w.w.Write(line); err != nil {
-		w.err = fmt.Errorf("costmodel: write %s: %w", w.name, err)
+		w.err = fmt.Errorf("tablefmt: write %s: %w", w.name, err)
 		return w.err
 	}
 	if f, ok := w.w.(interface{ Flush() error }); ok {
 		if err := f.Flush(); err != nil {
-			w.err = fmt.Errorf("costmodel: write %s: flush: %w", w.name, err)
+			w.err = fmt.Errorf("tablefmt: write %s: flush: %w", w.name, err)
 			return w.err
 		}
 	}
 	if s, ok := w.w.(interface{ Sync() error }); ok && w.opt.Sync {
 		if err := s.Sync(); err != nil {
-			w.err = fmt.Errorf("costmodel: write %s: sync: %w", w.name, err)
+			w.err = fmt.Errorf("tablefmt: write %s: sync: %w", w.name, err)
 			return w.err
 		}
 	}
@@ -126,7 +126,7 @@ func (w *Writer) Close() error {
 	err := w.closer.Close()
 	w.closer = nil
 	if err != nil {
-		return fmt.Errorf("costmodel: close %s: %w", w.name, err)
+		return fmt.Errorf("tablefmt: close %s: %w", w.name, err)
 	}
 	return nil
 }
@@ -148,7 +148,7 @@ type Resumed struct {
 // closed; a table another Writer holds is refused untouched (ErrLocked).
 func Resume(path string, h Header, opt WriterOptions) (*Writer, Resumed, error) {
 	fail := func(err error) (*Writer, Resumed, error) {
-		return nil, Resumed{}, fmt.Errorf("costmodel: resume %s: %w", path, err)
+		return nil, Resumed{}, fmt.Errorf("tablefmt: resume %s: %w", path, err)
 	}
 	if h.Version == 0 {
 		h.Version = FormatVersion

@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"bytes"
@@ -53,7 +53,7 @@ func mlpKey(m int) string    { return "MLP_" + strconv.Itoa(max(m, 1)) }
 func ReadLUTFile(path string) (LUT, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return LUT{}, fmt.Errorf("costmodel: read NViT LUT: %w", err)
+		return LUT{}, fmt.Errorf("tablefmt: read NViT LUT: %w", err)
 	}
 	defer f.Close()
 	return ReadLUT(f, path)
@@ -70,7 +70,7 @@ func ReadLUT(r io.Reader, name string) (LUT, error) {
 		if len(p.path) > 0 {
 			where = " at " + strings.Join(p.path, " → ")
 		}
-		return LUT{}, fmt.Errorf("costmodel: read NViT LUT %s%s (byte %d): %w", name, where, p.dec.InputOffset(), err)
+		return LUT{}, fmt.Errorf("tablefmt: read NViT LUT %s%s (byte %d): %w", name, where, p.dec.InputOffset(), err)
 	}
 	return LUT{Entries: p.entries}, nil
 }
@@ -233,15 +233,15 @@ func (l LUT) WriteTo(w io.Writer) (int64, error) {
 	var root lutNode
 	for _, e := range l.Entries {
 		if !finite(e.Seconds) || e.Seconds < 0 {
-			return 0, fmt.Errorf("costmodel: write NViT LUT: %s: latency %v is not a non-negative number",
+			return 0, fmt.Errorf("tablefmt: write NViT LUT: %s: latency %v is not a non-negative number",
 				lutPath(e), e.Seconds)
 		}
 		if err := lutEntryDims(e); err != nil {
-			return 0, fmt.Errorf("costmodel: write NViT LUT: %w", err)
+			return 0, fmt.Errorf("tablefmt: write NViT LUT: %w", err)
 		}
 		n := root.child(embKey(e.EMB)).child(qkKey(e.Block.Heads, e.Block.QK)).child(vKey(e.Block.V)).child(mlpKey(e.Block.MLP))
 		if n.set {
-			return 0, fmt.Errorf("costmodel: write NViT LUT: %s appears twice", lutPath(e))
+			return 0, fmt.Errorf("tablefmt: write NViT LUT: %s appears twice", lutPath(e))
 		}
 		n.set, n.val = true, e.Seconds
 	}
@@ -249,7 +249,7 @@ func (l LUT) WriteTo(w io.Writer) (int64, error) {
 	root.write(&buf)
 	n, err := w.Write(buf.Bytes())
 	if err != nil {
-		return int64(n), fmt.Errorf("costmodel: write NViT LUT: %w", err)
+		return int64(n), fmt.Errorf("tablefmt: write NViT LUT: %w", err)
 	}
 	return int64(n), nil
 }

@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"fmt"
@@ -38,19 +38,19 @@ func (l LUT) Table(h Header) (Table, error) {
 		h.Version = FormatVersion
 	}
 	if err := h.Validate(); err != nil {
-		return Table{}, fmt.Errorf("costmodel: NViT LUT to table: header: %w", err)
+		return Table{}, fmt.Errorf("tablefmt: NViT LUT to table: header: %w", err)
 	}
 	t := Table{Header: h, Rows: make([]Row, 0, len(l.Entries))}
 	for _, e := range l.Entries {
 		r := Row{Kind: KindBlock, EMB: e.EMB, Heads: e.Block.Heads, QK: e.Block.QK, V: e.Block.V,
 			MLP: e.Block.MLP, MedianMS: e.Seconds * 1e3}
 		if err := r.Validate(); err != nil {
-			return Table{}, fmt.Errorf("costmodel: NViT LUT to table: %s: %w", lutPath(e), err)
+			return Table{}, fmt.Errorf("tablefmt: NViT LUT to table: %s: %w", lutPath(e), err)
 		}
 		if h.Tokens > 0 {
 			var err error
 			if r, err = h.WithCounts(r); err != nil {
-				return Table{}, fmt.Errorf("costmodel: NViT LUT to table: %w", err)
+				return Table{}, fmt.Errorf("tablefmt: NViT LUT to table: %w", err)
 			}
 		}
 		t.Rows = append(t.Rows, r)
@@ -112,7 +112,7 @@ func (t Table) LUT(g LUTGrid) (LUT, error) {
 		v    []int
 	}{{"EMB", g.EMB}, {"heads", g.Heads}, {"QK", g.QK}, {"V", g.V}, {"MLP", g.MLP}} {
 		if len(axis.v) == 0 {
-			return LUT{}, fmt.Errorf("costmodel: table to NViT LUT: the grid has no %s values", axis.name)
+			return LUT{}, fmt.Errorf("tablefmt: table to NViT LUT: the grid has no %s values", axis.name)
 		}
 	}
 	idx := t.Index()
@@ -130,7 +130,7 @@ func (t Table) LUT(g LUTGrid) (LUT, error) {
 					for _, m := range g.MLP {
 						e := LUTEntry{EMB: emb, Block: arch.Block{Heads: h, QK: qk, V: v, MLP: m}}
 						if err := lutEntryDims(e); err != nil {
-							return LUT{}, fmt.Errorf("costmodel: table to NViT LUT: %w", err)
+							return LUT{}, fmt.Errorf("tablefmt: table to NViT LUT: %w", err)
 						}
 						total, ok := ms(Row{Kind: KindBlock, EMB: emb, Heads: h, QK: qk, V: v, MLP: m})
 						if !ok {
@@ -165,7 +165,7 @@ func (t Table) LUT(g LUTGrid) (LUT, error) {
 		}
 	}
 	if nMissing > 0 {
-		return LUT{}, fmt.Errorf("costmodel: table to NViT LUT: %d of %d grid points have neither a block row nor attn (+ mlp) rows, e.g. %s",
+		return LUT{}, fmt.Errorf("tablefmt: table to NViT LUT: %d of %d grid points have neither a block row nor attn (+ mlp) rows, e.g. %s",
 			nMissing, g.Size(), strings.Join(missing, "; "))
 	}
 	return l, nil

@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"bytes"
@@ -34,7 +34,7 @@ median_ms, kind ,emb,heads,qk,v,mlp
 1.5,model,,,,,
 `
 	_, err := ReadCSV(strings.NewReader(in), "hand.csv")
-	if err == nil || err.Error() != "costmodel: hand.csv:5: model row: dim is missing" {
+	if err == nil || err.Error() != "tablefmt: hand.csv:5: model row: dim is missing" {
 		t.Fatalf("err = %v", err)
 	}
 	in = strings.Replace(in, "1.5,model,,,,,", "", 1)
@@ -60,17 +60,17 @@ func TestReadCSVMalformed(t *testing.T) {
 	for _, tc := range []struct {
 		name, input, want string
 	}{
-		{"empty", "", "costmodel: x.csv: empty CSV: want a line of column names (kind,name,emb,"},
-		{"unknown column", "kind,median_ms,latency\n", `costmodel: x.csv:1: unknown column "latency"`},
-		{"duplicate column", "kind,median_ms,kind\n", `costmodel: x.csv:1: column "kind" appears twice`},
-		{"missing median", "kind,emb\nmlp,8\n", `costmodel: x.csv:1: missing column "median_ms"`},
-		{"bad number", "kind,emb,mlp,median_ms\nmlp,8,16,fast\n", `costmodel: x.csv:2: column median_ms: "fast" is not a number`},
-		{"bad integer", "kind,emb,mlp,median_ms\nmlp,8,16.5,1\n", `costmodel: x.csv:2: column mlp: "16.5" is not an integer`},
+		{"empty", "", "tablefmt: x.csv: empty CSV: want a line of column names (kind,name,emb,"},
+		{"unknown column", "kind,median_ms,latency\n", `tablefmt: x.csv:1: unknown column "latency"`},
+		{"duplicate column", "kind,median_ms,kind\n", `tablefmt: x.csv:1: column "kind" appears twice`},
+		{"missing median", "kind,emb\nmlp,8\n", `tablefmt: x.csv:1: missing column "median_ms"`},
+		{"bad number", "kind,emb,mlp,median_ms\nmlp,8,16,fast\n", `tablefmt: x.csv:2: column median_ms: "fast" is not a number`},
+		{"bad integer", "kind,emb,mlp,median_ms\nmlp,8,16.5,1\n", `tablefmt: x.csv:2: column mlp: "16.5" is not an integer`},
 		{"bad bool", "kind,emb,mlp,median_ms,noisy\nmlp,8,16,1,maybe\n", `x.csv:2: column noisy: "maybe" is not true or false`},
 		{"NaN", "kind,emb,mlp,median_ms\nmlp,8,16,NaN\n", "x.csv:2: median_ms must be a non-negative number, got NaN"},
 		{"negative", "kind,emb,mlp,median_ms\nmlp,8,16,-2\n", "x.csv:2: median_ms must be a non-negative number, got -2"},
 		{"unknown kind", "kind,emb,median_ms\nconv,8,1\n", `x.csv:2: unknown kind "conv"`},
-		{"ragged", "kind,emb,mlp,median_ms\nmlp,8,16\n", "costmodel: x.csv:2: wrong number of fields"},
+		{"ragged", "kind,emb,mlp,median_ms\nmlp,8,16\n", "tablefmt: x.csv:2: wrong number of fields"},
 		{"bad dim", "kind,median_ms,dim\nmodel,1,{}x\n", "x.csv:2: column dim: trailing data after the JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

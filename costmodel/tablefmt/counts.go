@@ -1,4 +1,4 @@
-package costmodel
+package tablefmt
 
 import (
 	"fmt"
@@ -11,10 +11,10 @@ import (
 // h's model geometry.
 func (h Header) Counts(r Row) (arch.Counts, error) {
 	if err := r.validateDims(); err != nil {
-		return arch.Counts{}, fmt.Errorf("costmodel: counts of %s: %w", r.Key(), err)
+		return arch.Counts{}, fmt.Errorf("tablefmt: counts of %s: %w", r.Key(), err)
 	}
 	if h.Tokens <= 0 {
-		return arch.Counts{}, fmt.Errorf("costmodel: counts of %s: the header gives no tokens", r.Key())
+		return arch.Counts{}, fmt.Errorf("tablefmt: counts of %s: the header gives no tokens", r.Key())
 	}
 	switch r.Kind {
 	case KindAttn:
@@ -24,9 +24,9 @@ func (h Header) Counts(r Row) (arch.Counts, error) {
 	case KindBlock:
 		return arch.AttentionCounts(r.EMB, h.Tokens, r.Block()).Add(arch.MLPCounts(r.EMB, h.Tokens, r.MLP)), nil
 	}
-	s, err := h.spec(r)
+	s, err := h.ModelSpec(r)
 	if err != nil {
-		return arch.Counts{}, fmt.Errorf("costmodel: counts of %s: %w", r.Key(), err)
+		return arch.Counts{}, fmt.Errorf("tablefmt: counts of %s: %w", r.Key(), err)
 	}
 	if r.Kind == KindRest {
 		return s.RestCounts(), nil
@@ -34,10 +34,10 @@ func (h Header) Counts(r Row) (arch.Counts, error) {
 	return s.Counts(), nil
 }
 
-// spec is the whole model a rest or model row describes, from h's geometry.
-func (h Header) spec(r Row) (arch.Spec, error) {
-	s := arch.Spec{Name: r.Name, Image: h.Image, Patch: h.Patch, Channels: h.Channels, Classes: h.Classes, EMB: r.EMB}
-	s.ExtraTokens = h.Tokens - s.Patches()
+// ModelSpec is the whole model a rest or model row describes, from h's
+// geometry (a rest row's spec has one empty block: only its geometry counts).
+func (h Header) ModelSpec(r Row) (arch.Spec, error) {
+	s := h.Geometry().Model(r.Name, r.EMB, nil)
 	if r.Kind == KindModel {
 		blocks, err := r.Dim.Blocks()
 		if err != nil {

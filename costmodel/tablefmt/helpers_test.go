@@ -1,0 +1,30 @@
+package tablefmt
+
+import (
+	"time"
+
+	"github.com/nvitprof/nvitprof/arch"
+)
+
+func testHeader() Header {
+	return Header{
+		Version: FormatVersion, Device: "cpu", DeviceKind: "cpu", DeviceName: "test CPU",
+		Runtime: "gomlx", Backend: "go", DType: "float32", Batch: 2, Tokens: 5,
+		Image: 32, Patch: 16, Channels: 3, Classes: 10,
+		Method:          Method{Name: "differential", Depths: []int{2, 10}, Warmup: 2, Samples: 9, NoiseThreshold: 0.05},
+		NVitProfVersion: "test", Time: time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC), Host: "h",
+		Notes: []string{"a note"},
+	}
+}
+
+func testRows() []Row {
+	return []Row{
+		{Kind: KindAttn, EMB: 64, Heads: 2, QK: 16, V: 16, MedianMS: 0.25, SpreadMS: 0.01, Samples: 9, MACs: 1, Bytes: 2},
+		{Kind: KindMLP, EMB: 64, MLP: 128, MedianMS: 0.5, SpreadMS: 0.1, Samples: 9, Noisy: true, Note: `odd, "quoted"`},
+		{Kind: KindBlock, EMB: 64, Heads: 2, QK: 16, V: 16, MLP: 0, MedianMS: 1e-9},
+		{Kind: KindBlock, EMB: 64, MLP: 256, MedianMS: 0.75},
+		{Kind: KindRest, EMB: 64, MedianMS: 0.125},
+		{Kind: KindModel, Name: "tiny", EMB: 64, Dim: &arch.Dim{EMB: 64, Head: []int{2, 1}, QK: []int{16, 8}, V: []int{16, 8}, MLP: []int{128, 0}},
+			MedianMS: 3, SpreadMS: 0.2, Samples: 9},
+	}
+}
