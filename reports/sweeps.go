@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
@@ -138,7 +139,7 @@ func sweep(rows []tablefmt.Row, k tablefmt.Kind, d arch.Dimension, tokens int, m
 	for _, o := range others(k, d) {
 		fx = append(fx, fmt.Sprintf("%s %d", o.Name(), fixed[o]))
 	}
-	sw.Fixed = join(fx)
+	sw.Fixed = strings.Join(fx, ", ")
 	for _, e := range embs {
 		l := lines[e]
 		if len(l.X) < 2 {
@@ -185,17 +186,6 @@ func sortXY(x, y []float64) {
 	for i, j := range idx {
 		x[i], y[i] = xs[j], ys[j]
 	}
-}
-
-func join(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += v
-	}
-	return out
 }
 
 // HeatGrid is latency over heads × QK at fixed EMB and V (and MLP for

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -61,7 +62,7 @@ A rerun continues the sweep where it stopped and redoes the cheap stages.`,
 				{"report", "--table", table, "--model", model, "--out", report},
 			}
 			for _, args := range stages {
-				fmt.Fprintf(c.App.ErrWriter, "== nvitprof %s\n", joinArgs(args))
+				fmt.Fprintf(c.App.ErrWriter, "== nvitprof %s\n", strings.Join(args, " "))
 				if err := run(c.Context, c.App.Writer, c.App.ErrWriter, append([]string{"nvitprof"}, args...)); err != nil {
 					return fmt.Errorf("quickstart: %s: %w", args[0], err)
 				}
@@ -70,15 +71,4 @@ A rerun continues the sweep where it stopped and redoes the cheap stages.`,
 			return nil
 		},
 	}
-}
-
-func joinArgs(args []string) string {
-	s := ""
-	for i, a := range args {
-		if i > 0 {
-			s += " "
-		}
-		s += a
-	}
-	return s
 }

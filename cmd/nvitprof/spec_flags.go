@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/urfave/cli/v2"
@@ -11,7 +12,7 @@ import (
 // specFlags choose an architecture: a preset name or an NViT dim JSON file.
 func specFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "preset", Aliases: []string{"p"}, Usage: "architecture preset: " + joinNames(arch.PresetNames())},
+		&cli.StringFlag{Name: "preset", Aliases: []string{"p"}, Usage: "architecture preset: " + strings.Join(arch.PresetNames(), ", ")},
 		&cli.StringFlag{Name: "arch", Aliases: []string{"a"}, Usage: "architecture file: NViT dim JSON `FILE` ({\"EMB\":..,\"head\":[..],\"QK\":[..],\"V\":[..],\"MLP\":[..]})"},
 	}
 }
@@ -40,15 +41,4 @@ func loadSpec(c *cli.Context) (arch.Spec, error) {
 		return s, nil
 	}
 	return arch.Spec{}, usagef("choose an architecture with --preset NAME or --arch FILE.json")
-}
-
-func joinNames(names []string) string {
-	s := ""
-	for i, n := range names {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
 }
