@@ -77,7 +77,7 @@
 //     widths never do (NViT's file: heads never, MLP 42 times).
 //
 // It was generated with go generate in this directory (go run gen.go),
-// which writes NViTSyntheticEntries with costmodel.LUT.WriteTo;
+// which writes NViTSyntheticEntries with tablefmt.LUT.WriteTo;
 // TestSyntheticFileIsGenerated fails when the file and the model disagree.
 //
 // # Recorded CPU tables

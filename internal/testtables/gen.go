@@ -1,7 +1,7 @@
 //go:build ignore
 
 // gen writes testdata/nvit_synthetic_latency_head.json, the synthetic NViT
-// latency table: NViTSyntheticEntries written by costmodel.LUT.WriteTo, which
+// latency table: NViTSyntheticEntries written by tablefmt.LUT.WriteTo, which
 // writes what Python's json.dump writes for the same nested dicts. Run it in
 // this directory: go generate (or go run gen.go).
 package main
@@ -12,14 +12,14 @@ import (
 	"os"
 
 	"github.com/nvitprof/nvitprof/arch"
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/internal/testtables"
 )
 
 func main() {
-	var l costmodel.LUT
+	var l tablefmt.LUT
 	for _, e := range testtables.NViTSyntheticEntries() {
-		l.Entries = append(l.Entries, costmodel.LUTEntry{
+		l.Entries = append(l.Entries, tablefmt.LUTEntry{
 			EMB:     e.EMB,
 			Block:   arch.Block{Heads: e.Heads, QK: e.QK, V: e.V, MLP: e.MLP},
 			Seconds: e.Seconds,

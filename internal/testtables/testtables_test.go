@@ -10,13 +10,13 @@ import (
 	"testing"
 
 	"github.com/nvitprof/nvitprof/arch"
-	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/internal/testtables"
 )
 
-func readSynthetic(t *testing.T) costmodel.LUT {
+func readSynthetic(t *testing.T) tablefmt.LUT {
 	t.Helper()
-	l, err := costmodel.ReadLUT(bytes.NewReader(testtables.NViTSyntheticLUT()), testtables.NViTSynthetic)
+	l, err := tablefmt.ReadLUT(bytes.NewReader(testtables.NViTSyntheticLUT()), testtables.NViTSynthetic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,9 +24,9 @@ func readSynthetic(t *testing.T) costmodel.LUT {
 }
 
 // lat is the synthetic file's latency of one configuration, in seconds.
-type lat map[costmodel.LUTEntry]float64
+type lat map[tablefmt.LUTEntry]float64
 
-func index(l costmodel.LUT) lat {
+func index(l tablefmt.LUT) lat {
 	m := lat{}
 	for _, e := range l.Entries {
 		k := e
@@ -37,14 +37,14 @@ func index(l costmodel.LUT) lat {
 }
 
 func (m lat) at(emb, h, qk, v, mlp int) float64 {
-	return m[costmodel.LUTEntry{EMB: emb, Block: arch.Block{Heads: h, QK: qk, V: v, MLP: mlp}}]
+	return m[tablefmt.LUTEntry{EMB: emb, Block: arch.Block{Heads: h, QK: qk, V: v, MLP: mlp}}]
 }
 
 // The checked-in file is what gen.go writes from SyntheticSeconds today.
 func TestSyntheticFileIsGenerated(t *testing.T) {
-	var l costmodel.LUT
+	var l tablefmt.LUT
 	for _, e := range testtables.NViTSyntheticEntries() {
-		l.Entries = append(l.Entries, costmodel.LUTEntry{EMB: e.EMB,
+		l.Entries = append(l.Entries, tablefmt.LUTEntry{EMB: e.EMB,
 			Block: arch.Block{Heads: e.Heads, QK: e.QK, V: e.V, MLP: e.MLP}, Seconds: e.Seconds})
 	}
 	var buf bytes.Buffer
@@ -66,15 +66,15 @@ func TestSyntheticOnNViTGrid(t *testing.T) {
 		t.Fatalf("%d entries, want 9375", len(l.Entries))
 	}
 	g, full := l.Grid()
-	want := costmodel.LUTGrid{EMB: []int{256, 512, 768}, Heads: []int{1, 3, 6, 9, 12},
+	want := tablefmt.LUTGrid{EMB: []int{256, 512, 768}, Heads: []int{1, 3, 6, 9, 12},
 		QK: []int{1, 16, 32, 48, 64}, V: []int{1, 16, 32, 48, 64}}
 	for m := 0; m <= 3072; m += 128 {
 		want.MLP = append(want.MLP, m)
 	}
-	if !full || !reflect.DeepEqual(g, want) || !reflect.DeepEqual(g, costmodel.NViTGrid()) {
+	if !full || !reflect.DeepEqual(g, want) || !reflect.DeepEqual(g, tablefmt.NViTGrid()) {
 		t.Errorf("grid %+v (full %v), want NViT's %+v", g, full, want)
 	}
-	if !reflect.DeepEqual(want, costmodel.LUTGrid{EMB: testtables.NViTEMB, Heads: testtables.NViTHeads,
+	if !reflect.DeepEqual(want, tablefmt.LUTGrid{EMB: testtables.NViTEMB, Heads: testtables.NViTHeads,
 		QK: testtables.NViTQK, V: testtables.NViTV, MLP: testtables.NViTMLP}) {
 		t.Error("testtables' NViT axes differ from NViT's")
 	}
@@ -105,11 +105,11 @@ func TestSyntheticOnNViTGrid(t *testing.T) {
 	if _, err := l.WriteTo(&buf); err != nil || !bytes.Equal(buf.Bytes(), src) {
 		t.Errorf("read → write is not byte-identical (%v)", err)
 	}
-	tab, err := l.Table(costmodel.NViTV100Header())
+	tab, err := l.Table(tablefmt.NViTV100Header())
 	if err != nil {
 		t.Fatal(err)
 	}
-	back, err := tab.LUT(costmodel.NViTGrid())
+	back, err := tab.LUT(tablefmt.NViTGrid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,7 +232,7 @@ func TestSyntheticNonMonotoneQK(t *testing.T) {
 // readers.
 func TestPath(t *testing.T) {
 	p := testtables.Path(t, testtables.NViTSynthetic)
-	l, err := costmodel.ReadLUTFile(p)
+	l, err := tablefmt.ReadLUTFile(p)
 	if err != nil || len(l.Entries) != 9375 {
 		t.Fatalf("%s: %d entries, %v", p, len(l.Entries), err)
 	}
@@ -252,7 +252,7 @@ func TestPath(t *testing.T) {
 // The recorded sweep tables read as tables with a header and rows.
 func TestRecordedTables(t *testing.T) {
 	for _, name := range []string{testtables.QuickCPU, testtables.DeiTCPU} {
-		tab, bad, err := costmodel.ReadTable(testtables.Path(t, name))
+		tab, bad, err := tablefmt.ReadTable(testtables.Path(t, name))
 		if err != nil || len(bad) > 0 {
 			t.Fatalf("%s: %v, %d bad lines", name, err, len(bad))
 		}
