@@ -99,7 +99,11 @@ func (r *Report) addSweeps() {
 		pred, with = r.in.Model, fmt.Sprintf(" and the %s model.", r.in.Model.Kind())
 	}
 	for _, sw := range Sweeps(t, pred) {
-		r.add("latency-"+string(sw.Dim), fmt.Sprintf("Latency against %s (%s rows; %s): measured points%s", sw.Dim, sw.Kind, sw.Fixed, with),
+		rows := string(sw.Kind) + " rows"
+		if sw.Fixed != "" {
+			rows += "; " + sw.Fixed
+		}
+		r.add("latency-"+string(sw.Dim), fmt.Sprintf("Latency against %s (%s): measured points%s", sw.Dim, rows, with),
 			func(w io.Writer, f Format) error { return WriteStaircase(w, f, sw, label, Options{}) })
 	}
 	if g, ok := HeadsQKGrid(t); ok {
