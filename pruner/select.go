@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
@@ -436,4 +438,47 @@ func knapsack(sel *Selected, layers []*layer, reg Regularizer, targetMS float64)
 		}
 	}
 	return nil
+}
+
+// ParseGroupSizes reads group sizes written as dim=N pairs, e.g.
+// "emb=16,heads=2,qk=8,v=8,mlp=16" (all five, N ≥ 1). An empty text is the
+// zero GroupSizes, which Options read as ScaledGroupSizes of the model.
+func ParseGroupSizes(text string) (GroupSizes, error) {
+	var g GroupSizes
+	if text == "" {
+		return g, nil
+	}
+	for _, part := range strings.Split(text, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.Atoi(v)
+		if !ok || err != nil || n < 1 {
+			return g, &GroupSizesError{text, "want dim=N pairs with N ≥ 1, e.g. emb=16,heads=2,qk=8,v=8,mlp=16"}
+		}
+		switch strings.ToLower(k) {
+		case "emb":
+			g.EMB = n
+		case "heads", "head":
+			g.Heads = n
+		case "qk":
+			g.QK = n
+		case "v":
+			g.V = n
+		case "mlp":
+			g.MLP = n
+		default:
+			return g, &GroupSizesError{text, fmt.Sprintf("unknown dimension %q (want emb, heads, qk, v, mlp)", k)}
+		}
+	}
+	if g.EMB == 0 || g.Heads == 0 || g.QK == 0 || g.V == 0 || g.MLP == 0 {
+		return g, &GroupSizesError{text, "give all five of emb, heads, qk, v, mlp"}
+	}
+	return g, nil
+}
+
+// String describes g, e.g. "mlp[b2]×16" or "emb×4".
+func (g Group) String() string {
+	if g.Dim == arch.DimEMB {
+		return fmt.Sprintf("emb×%d", len(g.Units))
+	}
+	return fmt.Sprintf("%s[b%d]×%d", g.Dim, g.Block, len(g.Units))
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nvitprof/nvitprof/costmodel"
 )
 
 func quickOptions() Options {
@@ -29,7 +31,8 @@ func TestRun(t *testing.T) {
 	opt := quickOptions()
 	opt.Eval = synthetic(128, 7)
 	dir := t.TempDir()
-	res, err := Run(context.Background(), backend, dense, model, data, opt, dir, false)
+	opt.Dir = dir
+	res, err := prune(context.Background(), dense, model, data, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +57,7 @@ func TestRun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, PrunedArch)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(context.Background(), backend, dense, model, data, opt, dir, false); err == nil || !strings.Contains(err.Error(), "--resume") {
+	if _, err := prune(context.Background(), dense, model, data, opt); !errors.Is(err, ErrRunExists) || !strings.Contains(err.Error(), dir) {
 		t.Errorf("rerun into a used directory: %v", err)
 	}
 
@@ -62,12 +65,13 @@ func TestRun(t *testing.T) {
 	dir2 := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	opt2 := opt
+	opt2.Dir = dir2
 	opt2.Logf = func(format string, args ...any) {
 		if strings.HasPrefix(format, "step") {
 			cancel()
 		}
 	}
-	if _, err := Run(ctx, backend, dense, model, data, opt2, dir2, false); !errors.Is(err, context.Canceled) {
+	if _, err := prune(ctx, dense, model, data, opt2); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
 	if logs, _ := ReadLog(filepath.Join(dir2, LogFile)); len(logs) != 2 {
@@ -79,7 +83,8 @@ func TestRun(t *testing.T) {
 	f.Close()
 	var lines []string
 	opt2.Logf = func(format string, args ...any) { lines = append(lines, format) }
-	res2, err := Run(context.Background(), backend, dense, model, data, opt2, dir2, true)
+	opt2.Resume = true
+	res2, err := prune(context.Background(), dense, model, data, opt2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,14 +94,14 @@ func TestRun(t *testing.T) {
 	if dimString(res2.Final.Dim) != dimString(res.Final.Dim) {
 		t.Errorf("resumed run ended at %s, the uninterrupted one at %s", dimString(res2.Final.Dim), dimString(res.Final.Dim))
 	}
-	other := opt
+	other := opt2
 	other.Eta = 0
-	if _, err := Run(context.Background(), backend, dense, model, data, other, dir2, true); err == nil || !strings.Contains(err.Error(), "eta") {
+	if _, err := prune(context.Background(), dense, model, data, other); err == nil || !strings.Contains(err.Error(), "eta") {
 		t.Errorf("resume with another eta: %v", err)
 	}
-	other = opt
+	other = opt2
 	other.Seed = 1
-	if _, err := Run(context.Background(), backend, dense, model, data, other, dir2, true); err == nil || !strings.Contains(err.Error(), "seed 1") {
+	if _, err := prune(context.Background(), dense, model, data, other); err == nil || !strings.Contains(err.Error(), "seed 1") {
 		t.Errorf("resume with another seed: %v", err)
 	}
 }
@@ -115,11 +120,14 @@ func TestRunBadInput(t *testing.T) {
 		{"unreachable", func(o *Options) { o.Target = 0.01 }, "below what pruning can reach"},
 		{"negative eta", func(o *Options) { o.Eta = -1 }, "eta"},
 		{"bad selection", func(o *Options) { o.Selection = "random" }, "selection"},
+		{"bad groups", func(o *Options) { o.Groups.MLP = -1 }, "group sizes"},
+		{"no directory", func(o *Options) { o.Dir = "" }, "directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := quickOptions()
+			o.Dir = t.TempDir()
 			tc.mutate(&o)
-			_, err := Run(context.Background(), backend, dense, model, data, o, t.TempDir(), false)
+			_, err := NewRun(backend, dense, model, data, o)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one mentioning %q", err, tc.want)
 			}
@@ -131,9 +139,20 @@ func TestRunBadInput(t *testing.T) {
 	d := synthetic(8, 1)
 	d.Height, d.Width = 16, 16
 	d.Pixels = make([]uint8, 8*256)
-	if _, err := Run(context.Background(), backend, w, model, d, quickOptions(), t.TempDir(), false); err == nil || !strings.Contains(err.Error(), "tokens") {
+	o := quickOptions()
+	o.Dir = t.TempDir()
+	if _, err := NewRun(backend, w, model, d, o); err == nil || !strings.Contains(err.Error(), "tokens") {
 		t.Errorf("model of another geometry than the table: %v", err)
 	}
+}
+
+// prune runs NewRun and Run.
+func prune(ctx context.Context, dense *Weights, model costmodel.Predictor, data *Dataset, opt Options) (*Result, error) {
+	r, err := NewRun(backend, dense, model, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	return r.Run(ctx)
 }
 
 // resumeFixture is a run directory as Run leaves it before any log line:
