@@ -1,6 +1,7 @@
 package pruner
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -50,15 +51,22 @@ func TestRun(t *testing.T) {
 			t.Errorf("step %d: predicted %g (before %g, target %g)", i, logs[i].PredictedMS, logs[i-1].PredictedMS, logs[i].TargetMS)
 		}
 	}
-	s := res.Weights.Spec
-	if _, err := LoadTimm(filepath.Join(dir, PrunedWeights), &s); err != nil {
-		t.Fatal(err)
+	// The pruned model loads with its own architecture file; of the
+	// checkpoints only the last is left.
+	if w, err := LoadWeights(filepath.Join(dir, PrunedWeights), filepath.Join(dir, PrunedArch)); err != nil || !sameArch(w.Spec, res.Weights.Spec) {
+		t.Fatalf("pruned model: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, PrunedArch)); err != nil {
-		t.Fatal(err)
+	if cps, _ := filepath.Glob(filepath.Join(dir, "step_*")); len(cps) != 1 || filepath.Base(cps[0]) != "step_003.safetensors" {
+		t.Errorf("checkpoints %q, want the last step's only", cps)
 	}
 	if _, err := prune(context.Background(), dense, model, data, opt); !errors.Is(err, ErrRunExists) || !strings.Contains(err.Error(), dir) {
 		t.Errorf("rerun into a used directory: %v", err)
+	}
+	// A finished run resumes to its end, adding no step.
+	again := opt
+	again.Resume = true
+	if res, err := prune(context.Background(), dense, model, data, again); err != nil || len(res.Log) != opt.Steps+1 {
+		t.Errorf("resume of a finished run: %v", err)
 	}
 
 	// Interrupted after step 1, then resumed.
@@ -93,6 +101,12 @@ func TestRun(t *testing.T) {
 	}
 	if dimString(res2.Final.Dim) != dimString(res.Final.Dim) {
 		t.Errorf("resumed run ended at %s, the uninterrupted one at %s", dimString(res2.Final.Dim), dimString(res.Final.Dim))
+	}
+	// Every step's random streams depend on the step alone: the weights are the same too.
+	a, _ := os.ReadFile(filepath.Join(dir, PrunedWeights))
+	b, _ := os.ReadFile(filepath.Join(dir2, PrunedWeights))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("the resumed run's weights differ from the uninterrupted run's")
 	}
 	other := opt2
 	other.Eta = 0
