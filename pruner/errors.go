@@ -28,6 +28,7 @@ type DataSpecError struct {
 	Needs string // what a known kind lacks, e.g. "the image folder"; "" for an unknown kind
 }
 
+// Error says what the spec lacks, or which specs there are.
 func (e *DataSpecError) Error() string {
 	if e.Needs != "" {
 		return fmt.Sprintf("pruner: data %s:DIR needs %s", e.Kind, e.Needs)
@@ -41,6 +42,7 @@ type GroupSizesError struct {
 	Reason string // what is wrong with it
 }
 
+// Error quotes the text and says what is wrong.
 func (e *GroupSizesError) Error() string {
 	return fmt.Sprintf("pruner: group sizes %q: %s", e.Text, e.Reason)
 }

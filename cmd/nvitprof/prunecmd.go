@@ -28,8 +28,8 @@ in --steps steps with fine-tuning after each, until the predicted latency is at 
 predicted latency, loss, accuracy), step_NNN.safetensors (the last completed step), and at
 the end pruned.safetensors (timm naming, physically smaller tensors) and pruned.json (NViT
 dim file). Ctrl-C stops with every completed step on disk; --resume continues.
---eta 0 is the latency-blind baseline; --selection knapsack is HALP's knapsack over the groups'
-latency savings, ratio ranks by saliency per latency saved. A layer the cost model will not
+--eta 0 is the latency-blind baseline; --selection knapsack (HALP) removes the least saliency
+for the latency to cut, ratio ranks by saliency per latency saved. A layer the cost model will not
 narrow further (a width below its table's range) can still go whole (no heads, no MLP): a
 sub-block's fixed cost is a latency cliff the table predicts. The table must be measured with
 the model's tokens (sweep with its geometry: nvitprof sweep --emb ... with the same image/patch).
