@@ -18,7 +18,10 @@ const NViTScale = 0.125
 // NVlabs/NViT nvit/models.py (commit 48feca4), as its state_dict names it.
 // It is timm 0.3.2's VisionTransformer with, per block, its own Attention
 // (models.py:59-84, built at :104 with the block's heads·QK, heads·V and
-// heads), its own PatchEmbed (:137-160) and a dist token and head (:89-97):
+// heads), its own PatchEmbed (:137-160) and a dist token and head (:89-97).
+// NViT's finetune_dense.py builds it from a pruning run's checkpoint
+// (:407-468) and saves its state_dict with the architecture beside it as
+// checkpoint['dim'] (:615-624); eval_nvit.py loads it so (:274-308).
 //
 //	patch_embed.proj.weight  [EMB, P·P·C, 1, 1]  a 1×1 convolution over
 //	                         patches rearranged 'b c (h p1) (w p2) -> b (p1 p2 c) h w' (:158)
@@ -44,7 +47,8 @@ const NViTScale = 0.125
 //     queries of a block whose QK shrinks); ToNViT divides it out again.
 //     With QK = 64 the factor is 1.
 //   - q, k and v are multiplied per token by token_mask (:29-31), ones
-//     unless NViT's token pruning (prune_token, model_pruning.py:88) ran.
+//     unless NViT's token pruning (prune_token, model_pruning.py:89) ran;
+//     NViT's finetune_dense.py:436 copies it into the pruned model.
 //     FromNViT refuses a mask that is not all ones; ToNViT writes ones.
 //   - forward returns the two heads' logits apart (:129-133); NViT's
 //     evaluate averages them (engine.py:340-341), as nvitprof's Model does.
