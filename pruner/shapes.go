@@ -32,17 +32,14 @@ func ParseFormat(name string) (Format, error) {
 }
 
 // DetectFormat is the naming of ts: FormatNViT if it holds the separate
-// query projection of NViT's pruned attention (blocks.{i}.attn.qkv.Q.weight)
-// or NViT's patch embedding (a 1×1 kernel, [EMB, P·P·C, 1, 1]),
-// FormatTimm otherwise.
+// query projection or the token mask of NViT's pruned attention
+// (blocks.{i}.attn.qkv.Q.weight, blocks.{i}.attn.qkv.token_mask; every
+// block of NViT's class has attention), FormatTimm otherwise.
 func DetectFormat(ts map[string]Tensor) Format {
 	for name := range ts {
-		if m := blockTensor.FindStringSubmatch(name); m != nil && m[2] == "attn.qkv.Q.weight" {
+		if m := blockTensor.FindStringSubmatch(name); m != nil && (m[2] == "attn.qkv.Q.weight" || m[2] == "attn.qkv.token_mask") {
 			return FormatNViT
 		}
-	}
-	if t, ok := ts["patch_embed.proj.weight"]; ok && len(t.Shape) == 4 && t.Shape[2] == 1 && t.Shape[3] == 1 && t.Shape[1] > 1 {
-		return FormatNViT
 	}
 	return FormatTimm
 }
