@@ -218,3 +218,45 @@ func TestInferHandComputed(t *testing.T) {
 		})
 	}
 }
+
+// TestInferEvalMatchesForward: Infer's top-1 and loss on data (Evaluate's
+// graph, in batches) are those of Forward's outputs on the same images.
+func TestInferEvalMatchesForward(t *testing.T) {
+	_, test, err := LoadData("folder:"+imageFolder(t, 25), tinySpec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := randomWeights(t, tinySpec, 23)
+	inf, err := Infer(context.Background(), backend, w, test, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, test.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	images, labels := test.Batch(idx)
+	out, err := Forward(backend, w, tensors.MustCopyFlatData[float32](images))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var correct, loss float64
+	for i, l := range out {
+		label := int(tensors.MustCopyFlatData[int32](labels)[i])
+		best, sum := 0, 0.0
+		for c, v := range l.Output {
+			if v > l.Output[best] {
+				best = c
+			}
+			sum += math.Exp(float64(v))
+		}
+		if best == label {
+			correct++
+		}
+		loss += math.Log(sum) - float64(l.Output[label])
+	}
+	n := float64(len(out))
+	if ev := inf.Eval; ev == nil || ev.N != len(out) || ev.Accuracy != correct/n || math.Abs(ev.Loss-loss/n) > 1e-5 {
+		t.Errorf("Infer's evaluation %+v; from Forward: top-1 %g, loss %g on %d images", ev, correct/n, loss/n, len(out))
+	}
+}
