@@ -223,8 +223,8 @@ func TestSweepTwoPassesCombineEachDepthsFloors(t *testing.T) {
 		}
 		// The samples of both passes, at least 2 each; each depth's floor at
 		// most the first pass's, and the latency their difference per copy.
-		if r.Samples < p.Samples+2 || !strings.Contains(r.Note, "floors of 2 passes") {
-			t.Errorf("%s: %d samples (%q); first pass %d", r.Key(), r.Samples, r.Note, p.Samples)
+		if r.Samples < p.Samples+2 || len(r.PassesMS) != 2 {
+			t.Errorf("%s: %d samples (passes %v); first pass %d", r.Key(), r.Samples, r.PassesMS, p.Samples)
 		}
 		f, pf := r.Floors, p.Floors
 		if f == nil || pf == nil || f.MS[0] > pf.MS[0] || f.MS[1] > pf.MS[1] ||
