@@ -65,16 +65,11 @@ func (ps pass) run(ctx context.Context, configs []tablefmt.Row, opts RunOptions)
 		err = cerr
 	}
 	pr.Measured, pr.Failed, pr.Elapsed = result.Measured, result.Failed, time.Since(start)
-	fmt.Fprintf(log, "%s: %d configurations measured in %s (%.1f/min) on %s, %d noisy, %d failed\n",
-		ps.file, pr.Measured, pr.Elapsed.Round(time.Second), float64(pr.Measured)/pr.Elapsed.Minutes(),
-		ps.header.DeviceName, pr.Noisy, len(pr.Failed))
 	if ph, ok := sumPhases(ps.measurers); ok {
 		spent := ph.Sub(phasesBefore)
 		pr.Phases = &spent
-		if pr.Measured > 0 {
-			fmt.Fprintf(log, "%s: time per configuration: %s\n", ps.file, spent.Per(pr.Measured))
-		}
 	}
+	ps.report(log, pr)
 	if err != nil {
 		if errors.Is(err, ctx.Err()) {
 			return tablefmt.Table{}, pr, &interruptedError{measured: pr.Measured, path: ps.file, again: opts.Again, err: err}
@@ -103,6 +98,17 @@ func (ps pass) reportResume(prog Progress, log io.Writer, res tablefmt.Resumed, 
 	if n := len(res.Skipped); n > 0 { // not a remark: Log has it even without a Progress
 		fmt.Fprintf(log, "resuming %s: %d unreadable rows kept as they are (first: %v); the configurations lacking a row will be measured again\n",
 			ps.file, n, res.Skipped[0])
+	}
+}
+
+// report says what the pass measured, and where the time per configuration
+// went when the measurers say.
+func (ps pass) report(log io.Writer, pr PassResult) {
+	fmt.Fprintf(log, "%s: %d configurations measured in %s (%.1f/min) on %s, %d noisy, %d failed\n",
+		ps.file, pr.Measured, pr.Elapsed.Round(time.Second), float64(pr.Measured)/pr.Elapsed.Minutes(),
+		ps.header.DeviceName, pr.Noisy, len(pr.Failed))
+	if pr.Phases != nil && pr.Measured > 0 {
+		fmt.Fprintf(log, "%s: time per configuration: %s\n", ps.file, pr.Phases.Per(pr.Measured))
 	}
 }
 
