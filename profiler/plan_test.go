@@ -73,7 +73,10 @@ func TestNewPlanGrid(t *testing.T) {
 			map[tablefmt.Kind]int{tablefmt.KindAttn: 4, tablefmt.KindMLP: 4, tablefmt.KindRest: 2}, "preset quick"},
 		{"whole blocks", func(o PlanOptions) PlanOptions { o.Blocks, o.Models = true, []string{""}; return o },
 			map[tablefmt.Kind]int{tablefmt.KindBlock: 8}, "preset quick"},
-		{"a shard", func(o PlanOptions) PlanOptions { o.Validation, o.Models, o.Shard, o.Shards = new(0), []string{"none"}, 1, 3; return o },
+		{"a shard", func(o PlanOptions) PlanOptions {
+			o.Validation, o.Models, o.Shard, o.Shards = new(0), []string{"none"}, 1, 3
+			return o
+		},
 			map[tablefmt.Kind]int{tablefmt.KindAttn: 1, tablefmt.KindMLP: 2}, "preset quick"}, // configurations 1, 4, 7 of 10
 	} {
 		t.Run(tc.name, func(t *testing.T) {
