@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -269,11 +270,11 @@ func buildFit(t *Trends, tpl Rule, x []float64, seg []int, k, v int, rss float64
 		if math.IsNaN(e) { // a run with nothing kept: the narrowest ε
 			e = lo
 		}
-		r.Epsilon[b] = math.Exp(e - lo)
+		r.Epsilon[b] = tidy(math.Exp(e - lo))
 	}
-	r.HeadDivisor = math.Exp(x[k] - lo)
-	r.QKDivisor = math.Exp(x[k+1] - lo)
-	r.MLPFactor = math.Exp(-(x[k+2] - lo))
+	r.HeadDivisor = tidy(math.Exp(x[k] - lo))
+	r.QKDivisor = tidy(math.Exp(x[k+1] - lo))
+	r.MLPFactor = tidy(math.Exp(-(x[k+2] - lo)))
 	r.V = v
 	r = r.withDefaults()
 	if err := r.Validate(); err != nil {
@@ -286,6 +287,16 @@ func buildFit(t *Trends, tpl Rule, x []float64, seg []int, k, v int, rss float64
 	}
 	f.Residuals, f.Exact = res, exact
 	return f, nil
+}
+
+// tidy rounds v to 12 significant digits, so that exp(ln 100) is 100 in
+// the rule file (the regeneration check that follows still decides Exact).
+func tidy(v float64) float64 {
+	t, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 12, 64), 64)
+	if err != nil {
+		return v
+	}
+	return t
 }
 
 // segments lists the runs of seg with their ε.

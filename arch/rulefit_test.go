@@ -1,9 +1,11 @@
 package arch
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -151,5 +153,202 @@ func checkCoefficients(t *testing.T, i int, models []Spec, gen, got Rule) {
 				t.Errorf("rule %d block %d %s: ln coefficient off by %.3g, allowed %.3g", i, b, d, diff, hi-lo)
 			}
 		}
+	}
+}
+
+// A least-squares fit worked by hand. One model of EMB 64, two blocks:
+// heads 2, 4; QK 8, 64; MLP 128, 256; V 16. In units of ln 2,
+// z = ln(value/64) is −5, −3, 1 (block 1) and −4, 0, 2 (block 2): a
+// balanced two-way layout, so the fit is row mean + column mean − grand
+// mean (grand −3/2; rows −7/3, −2/3; columns −9/2, −3/2, 3/2). Hence
+// ε₂/ε₁ = 2^(5/3), HeadDivisor = 2^(16/3), QKDivisor = 2^(7/3), MLPFactor =
+// 2^(2/3), residuals ±1/3, ∓2/3, ±1/3 ln 2 (log RMS ln2·√2/3). Applied at
+// EMB 64 the rule gives heads 1.59 → 2 and 5.04 → 6 (even); QK 12.70 → 8
+// and 40.32 → 40 (down to a multiple of 8); MLP 101.59 → 102 and
+// 322.54 → 323. No rule reproduces the data exactly: QK 8 (< 16 before
+// rounding down) and 64 (≥ 64) need ε₂/ε₁ > 4, the MLP allows at most
+// 256.5/127.5.
+func TestFitRuleByHand(t *testing.T) {
+	m := pruned("m", 64, Block{2, 8, 16, 128}, Block{4, 64, 16, 256})
+	tr, err := NewTrends([]Spec{m}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit, err := FitRule(tr, FitOptions{Segments: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := fit.Rule
+	near := func(name string, got, want float64) {
+		if math.Abs(got-want) > 1e-9*math.Abs(want) {
+			t.Errorf("%s = %.12g, want %.12g", name, got, want)
+		}
+	}
+	near("ε₁", r.Epsilon[0], 1)
+	near("ε₂", r.Epsilon[1], math.Pow(2, 5.0/3))
+	near("HeadDivisor", r.HeadDivisor, math.Pow(2, 16.0/3))
+	near("QKDivisor", r.QKDivisor, math.Pow(2, 7.0/3))
+	near("MLPFactor", r.MLPFactor, math.Pow(2, 2.0/3))
+	near("LogRMS", fit.LogRMS, math.Ln2*math.Sqrt2/3)
+	if fit.Exact || r.V != 16 || r.EMB != 64 {
+		t.Errorf("exact %v, V %d, EMB %d; want inexact, 16, 64", fit.Exact, r.V, r.EMB)
+	}
+	want := []Residual{
+		{Dim: DimHeads, N: 2, MeanAbs: 1, MaxAbs: 2, MeanRel: 0.25, MaxRel: 0.5},
+		{Dim: DimQK, N: 2, MeanAbs: 12, MaxAbs: 24, MeanRel: 0.1875, MaxRel: 0.375},
+		{Dim: DimV, N: 2},
+		{Dim: DimMLP, N: 2, MeanAbs: 46.5, MaxAbs: 67, MeanRel: (26.0/128 + 67.0/256) / 2, MaxRel: 67.0 / 256},
+	}
+	for i, w := range want {
+		g := fit.Residuals[i]
+		if g.Dim != w.Dim || g.N != w.N || math.Abs(g.MeanAbs-w.MeanAbs) > 1e-12 || g.MaxAbs != w.MaxAbs ||
+			math.Abs(g.MeanRel-w.MeanRel) > 1e-12 || math.Abs(g.MaxRel-w.MaxRel) > 1e-12 {
+			t.Errorf("residual %s: got %+v, want %+v", w.Dim, g, w)
+		}
+	}
+	if len(fit.Warnings) != 1 || !strings.Contains(fit.Warnings[0], "one model (m)") {
+		t.Errorf("warnings %q, want the one-model caveat", fit.Warnings)
+	}
+}
+
+// The paper's rule comes back as the paper writes it: a family generated
+// by DefaultRule (heads = ε·EMB/100 even, QK = ε·EMB/20 down to ×8, V = 64,
+// MLP = 3·ε·EMB, ε = 2 in blocks 4–9 of 12) at three widths is fitted
+// exactly, with three runs of ε and the published numbers, which are the
+// roundest inside what the rounded dimensions allow.
+func TestFitRuleRecoversThePublishedRule(t *testing.T) {
+	var models []Spec
+	for _, emb := range []int{192, 384, 768} {
+		s, err := DefaultRule(emb).Spec()
+		if err != nil {
+			t.Fatal(err)
+		}
+		models = append(models, s)
+	}
+	tr, err := NewTrends(models, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit, err := FitRule(tr, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultRule(768)
+	want.Name = "fitted"
+	if !fit.Exact || !reflect.DeepEqual(fit.Rule, want) {
+		t.Errorf("fit (exact %v):\n got %v\nwant %v", fit.Exact, fit.Rule, want)
+	}
+	if got, want := fit.Profile(), "ε 1 (blocks 1–3), ε 2 (blocks 4–9), ε 1 (blocks 10–12)"; got != want {
+		t.Errorf("profile %q, want %q", got, want)
+	}
+	if len(fit.Warnings) != 0 {
+		t.Errorf("warnings %q", fit.Warnings)
+	}
+}
+
+// NViT's pruned models' per-block dimensions are not published where this
+// project can read them: NVlabs/NViT ships none (they live in the `dim`
+// entry of checkpoints on an external host, under CC-BY-NC-SA), and the
+// paper's figures are plots. What the repository does publish is the rule
+// as its ReViT code applies it (revit_scratch.py; arch's revit-s and
+// revit-t presets). Fitted point by point against the rule as the paper
+// states it: the middle ten blocks of both models are that rule exactly
+// (ε 1, 1, 2 ×6, 1, 1; QK divisor 20; MLP factor 3; V 64). The head divisor
+// is not pinned by these two widths: even heads of 4 and 8 at EMB 384 and
+// 2 and 4 at EMB 176 allow any divisor in (85.33, 109.71] (8 heads at ε 2,
+// EMB 384: 768/HD ∈ [7, 9)); the paper's 100 is one of them, the fit gives
+// the roundest near its least-squares value. Over all twelve blocks the fit
+// finds where the code departs from the paper: the first and last block
+// (10 heads and a middle block's QK width, an MLP of ε = 1) get their own
+// ε, between 1 and 2.
+func TestFitRuleOnReleasedReViT(t *testing.T) {
+	var full, middle []Spec
+	for _, name := range []string{"revit-s", "revit-t"} {
+		s, err := Preset(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		full = append(full, s)
+		m := s.Clone()
+		m.Blocks = m.Blocks[1:11]
+		middle = append(middle, m)
+	}
+	tr, err := NewTrends(middle, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit, err := FitRule(tr, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paper := Rule{EMB: 384, Name: "fitted", Epsilon: []float64{1, 1, 2, 2, 2, 2, 2, 2, 1, 1}}.Resolved()
+	got := fit.Rule
+	if hd := got.HeadDivisor; !(hd > 768.0/9 && hd <= 768.0/7) {
+		t.Errorf("head divisor %v outside (85.33, 109.71]", hd)
+	}
+	got.HeadDivisor = paper.HeadDivisor
+	if !fit.Exact || !reflect.DeepEqual(got, paper) {
+		t.Errorf("middle ten blocks (exact %v):\n got %v\nwant %v", fit.Exact, fit.Rule, paper)
+	}
+	for _, m := range middle {
+		p := paper
+		p.EMB = m.EMB
+		if s, err := p.Spec(); err != nil || !reflect.DeepEqual(s.Blocks, m.Blocks) {
+			t.Errorf("the paper's rule does not regenerate %s's middle blocks: %v", m.Name, err)
+		}
+	}
+	tr, err = NewTrends(full, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit, err = FitRule(tr, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := fit.Rule.Epsilon
+	for b, w := range DefaultEpsilon(12) {
+		switch {
+		case b == 0 || b == 11:
+			if !(eps[b] > 1.2 && eps[b] < 2) {
+				t.Errorf("block %d: ε %.3g, want between the rule's 1 and 2 (the released code's ends)", b+1, eps[b])
+			}
+		case math.Abs(eps[b]/eps[1]-w) > 1e-9:
+			t.Errorf("block %d: ε %.4g relative to block 2, the paper's rule has %g", b+1, eps[b]/eps[1], w)
+		}
+	}
+	if fit.Exact {
+		t.Error("the released ReViT models fitted exactly: their ends should depart from the rule")
+	}
+}
+
+func TestFitRuleBadInput(t *testing.T) {
+	a := pruned("a", 64, Block{2, 16, 16, 128}, Block{4, 16, 16, 256})
+	headless := pruned("h", 64, Block{0, 0, 0, 128}, Block{0, 0, 0, 256})
+	tr, _ := NewTrends([]Spec{a}, nil)
+	if _, err := FitRule(tr, FitOptions{Segments: 3}); err == nil || !strings.Contains(err.Error(), "3 segments for 2 blocks") {
+		t.Errorf("3 segments of 2 blocks: %v", err)
+	}
+	tr, _ = NewTrends([]Spec{headless}, nil)
+	if _, err := FitRule(tr, FitOptions{}); !errors.Is(err, ErrNoHeads) {
+		t.Errorf("no heads: %v", err)
+	}
+	if _, err := FitRule(nil, FitOptions{}); !errors.Is(err, ErrNoModels) {
+		t.Errorf("nil trends: %v", err)
+	}
+	// Same EMB twice: allowed, with the caveat; a removed MLP is counted.
+	b := pruned("b", 64, Block{2, 16, 16, 0}, Block{4, 24, 16, 256})
+	tr, _ = NewTrends([]Spec{a, b}, nil)
+	fit, err := FitRule(tr, FitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := strings.Join(fit.Warnings, "\n")
+	for _, w := range []string{"all 2 models have EMB 64", "1 removed sub-blocks (0 attention, 1 MLP)"} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("warnings %q lack %q", fit.Warnings, w)
+		}
+	}
+	if fit.Residuals[3].Removed != 1 || fit.Residuals[3].N != 3 {
+		t.Errorf("MLP residual %+v: want 3 compared, 1 removed", fit.Residuals[3])
 	}
 }

@@ -45,13 +45,12 @@ func NewTrends(models []Spec, dense *Spec) (*Trends, error) {
 		if err := m.Validate(); err != nil {
 			return nil, err
 		}
-		first := t.Models
-		if len(first) > 0 && m.Depth() != t.Depth {
-			return nil, fmt.Errorf("%w: %s has %d blocks, %s has %d", ErrMixedDepth, m.Name, m.Depth(), first[0].Name, t.Depth)
+		if m.Depth() != t.Depth {
+			return nil, fmt.Errorf("%w: %s has %d blocks, %s has %d", ErrMixedDepth, m.Name, m.Depth(), t.Models[0].Name, t.Depth)
 		}
-		if len(first) > 0 && m.Geometry() != t.Geometry {
-			return nil, fmt.Errorf("%w: %s is %s, %s is %s", ErrMixedGeometry, m.Name, geometryString(m.Geometry()),
-				first[0].Name, geometryString(t.Geometry))
+		if m.Geometry() != t.Geometry {
+			return nil, fmt.Errorf("%w: %s has %s, %s has %s", ErrMixedGeometry, m.Name, geometryString(m.Geometry()),
+				t.Models[0].Name, geometryString(t.Geometry))
 		}
 		t.Models = append(t.Models, m)
 	}
