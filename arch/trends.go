@@ -31,17 +31,23 @@ var (
 // NewTrends checks that models (at least one) share a depth and an input
 // geometry, that dense (optional) has that depth, and that no model is the
 // dense reference unpruned: such a model says nothing about what pruning
-// keeps. Models are copied; unnamed ones are named "model N" (from 1).
+// keeps. Models are copied; unnamed ones are named "model N" (from 1), and
+// a repeated name gets " (N)" so that every model has its own.
 func NewTrends(models []Spec, dense *Spec) (*Trends, error) {
 	if len(models) == 0 {
 		return nil, ErrNoModels
 	}
 	t := &Trends{Geometry: models[0].Geometry(), Depth: models[0].Depth()}
+	seen := map[string]bool{}
 	for i, m := range models {
 		m = m.Clone()
 		if m.Name == "" {
 			m.Name = fmt.Sprintf("model %d", i+1)
 		}
+		if seen[m.Name] {
+			m.Name = fmt.Sprintf("%s (%d)", m.Name, i+1)
+		}
+		seen[m.Name] = true
 		if err := m.Validate(); err != nil {
 			return nil, err
 		}

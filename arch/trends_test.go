@@ -71,3 +71,32 @@ func TestTrendPoints(t *testing.T) {
 		t.Errorf("without a dense reference: %+v", p)
 	}
 }
+
+func TestWriteTrendsCSV(t *testing.T) {
+	a := pruned("a", 100, Block{2, 16, 16, 300}, Block{0, 0, 0, 0})
+	dense := pruned("dense", 200, Block{4, 32, 32, 800}, Block{4, 32, 32, 800})
+	tr, err := NewTrends([]Spec{a}, &dense)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rule: ε 1 then 2, heads = ε·EMB/50, QK = ε·EMB/6 (×8, down), V 16, MLP = 3·ε·EMB:
+	// at EMB 100 block 1 is 2 heads, QK 16, MLP 300; block 2 is 4 heads, QK 32, MLP 600.
+	fit := &RuleFit{Rule: Rule{EMB: 100, Epsilon: []float64{1, 2}, HeadDivisor: 50, QKDivisor: 6, V: 16}}
+	var b strings.Builder
+	if err := WriteTrendsCSV(&b, tr, fit); err != nil {
+		t.Fatal(err)
+	}
+	want := `model,block,dimension,value,emb,dense,dense_emb,kept,per_emb,rule,residual
+a,1,heads,2,100,4,200,0.5,0.02,2,0
+a,1,qk,16,100,32,200,0.5,0.16,16,0
+a,1,v,16,100,32,200,0.5,0.16,16,0
+a,1,mlp,300,100,800,200,0.375,3,300,0
+a,2,heads,0,100,4,200,0,0,4,
+a,2,qk,0,100,32,200,0,0,32,
+a,2,v,0,100,32,200,0,0,16,
+a,2,mlp,0,100,800,200,0,0,600,
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
