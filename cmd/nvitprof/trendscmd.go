@@ -187,7 +187,7 @@ func readTrendsInput(args []string) (trendsInput, error) {
 		if err != nil {
 			return in, fmt.Errorf("%s: dense model: %w", a, err)
 		}
-		d := s.Geometry().Model("dense model", run.Dense.EMB, blocks)
+		d := s.Geometry().Model("the dense model", run.Dense.EMB, blocks)
 		in.dense = &d
 		in.models = append(in.models, s)
 		runs++

@@ -102,7 +102,7 @@ func TestTrendsOnRunDirectories(t *testing.T) {
 		}
 	}
 	svg, err := os.ReadFile(filepath.Join(out, "trends.svg"))
-	if err != nil || !strings.Contains(string(svg), "fraction of dense model") || !strings.Contains(string(svg), "additive test-cpu") {
+	if err != nil || !strings.Contains(string(svg), "fraction of the dense model") || !strings.Contains(string(svg), "additive test-cpu") {
 		t.Errorf("figure: %v; want kept fractions of the runs' dense model and the cost model in the caption", err)
 	}
 	csv, err := os.ReadFile(filepath.Join(out, "trends.csv"))
