@@ -111,13 +111,18 @@ var ErrNoHeads = errors.New("arch: fit rule: no model keeps an attention head")
 // Exactness. Every observed value is a multiple of its step that the
 // rounding produced from a real number in a known interval, so "the rule
 // regenerates value v" is an interval on ln ε_b − ln divisor: a system of
-// difference constraints. When that system is feasible the fit returns the
+// difference constraints. When that system is feasible the fit finds the
 // parameters satisfying it (with slack against floating-point error)
-// closest to the least-squares ones, and checks by regenerating every
-// model: Exact is then true. The parameters are identified only up to that
-// feasible set: ε_b/HeadDivisor, ε_b/QKDivisor and MLPFactor·ε_b each
-// within the narrowest rounding interval observed for block b (relative
-// width step/value), the profile's scale as above, V exactly.
+// closest to the least-squares ones, then moves each, ε first, to the
+// roundest number the constraints still allow (so the paper's family gives
+// back 100, 20 and 3, not 99.7, 20.1 and 2.9996), and checks by
+// regenerating every model: Exact is then true. The parameters are
+// identified only up to that feasible set: ε_b/HeadDivisor, ε_b/QKDivisor
+// and MLPFactor·ε_b each within the narrowest rounding interval observed
+// for block b (relative width about step/value), the profile's scale as
+// above, V exactly. With Segments 0 the profile has the fewest runs that
+// allow an exact fit, so any rule's family comes back exactly (the free
+// profile, one run per block, always does).
 //
 // One model is enough to fit (its ratios heads : QK : MLP per block and
 // their trend along the depth are what the rule encodes), but with one EMB
