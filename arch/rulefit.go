@@ -114,9 +114,9 @@ var ErrNoHeads = errors.New("arch: fit rule: no model keeps an attention head")
 // difference constraints. When that system is feasible the fit finds the
 // parameters satisfying it (with slack against floating-point error)
 // closest to the least-squares ones, then moves each, ε first, to the
-// roundest number the constraints still allow (so the paper's family gives
-// back 100, 20 and 3, not 99.7, 20.1 and 2.9996), and checks by
-// regenerating every model: Exact is then true. The parameters are
+// roundest number the constraints still allow (the paper's family gives
+// back 100, 20 and 3, not the 90.4, 21.3 and 2.999 nearest least squares),
+// and checks by regenerating every model: Exact is then true. The parameters are
 // identified only up to that feasible set: ε_b/HeadDivisor, ε_b/QKDivisor
 // and MLPFactor·ε_b each within the narrowest rounding interval observed
 // for block b (relative width about step/value), the profile's scale as
