@@ -31,8 +31,12 @@ func trendsFixture(t *testing.T) (*arch.Trends, *arch.RuleFit) {
 
 func TestWriteTrendsFormats(t *testing.T) {
 	tr, fit := trendsFixture(t)
-	for _, scale := range []TrendScale{"", TrendKept, TrendPerEMB} {
-		for _, f := range Formats() {
+	for _, scale := range []TrendScale{"", TrendPerEMB} {
+		formats := Formats()
+		if scale != "" {
+			formats = []Format{SVG} // the formats share the drawing: one is enough
+		}
+		for _, f := range formats {
 			var buf bytes.Buffer
 			fig := TrendsFigure{Trends: tr, Fit: fit, Scale: scale, Caption: "2 models pruned on cpu"}
 			if err := WriteTrends(&buf, f, fig, Options{}); err != nil {
