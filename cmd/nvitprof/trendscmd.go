@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -249,21 +248,17 @@ func writeTrends(dir string, formats []reports.Format, fig reports.TrendsFigure)
 	if err != nil {
 		return err
 	}
-	defer out.abort()
+	defer out.Abort()
 	for _, f := range formats {
-		var buf bytes.Buffer
-		if err := reports.WriteTrends(&buf, f, fig, reports.Options{}); err != nil {
-			return err
-		}
-		if err := out.write("trends."+string(f), buf.Bytes()); err != nil {
+		err := out.WriteFile("trends."+string(f), func(w io.Writer) error {
+			return reports.WriteTrends(w, f, fig, reports.Options{})
+		})
+		if err != nil {
 			return err
 		}
 	}
-	var csv bytes.Buffer
-	if err := arch.WriteTrendsCSV(&csv, fig.Trends, fig.Fit); err != nil {
-		return err
-	}
-	if err := out.write("trends.csv", csv.Bytes()); err != nil {
+	err = out.WriteFile("trends.csv", func(w io.Writer) error { return arch.WriteTrendsCSV(w, fig.Trends, fig.Fit) })
+	if err != nil {
 		return err
 	}
 	note := fmt.Sprintf("fitted by nvitprof trends to %s", modelNames(fig.Trends.Models))
@@ -271,10 +266,10 @@ func writeTrends(dir string, formats []reports.Format, fig reports.TrendsFigure)
 	if err != nil {
 		return err
 	}
-	if err := out.write("rule.json", rule); err != nil {
+	if err := out.WriteFile("rule.json", writeBytes(rule)); err != nil {
 		return err
 	}
-	return out.commit()
+	return out.Commit()
 }
 
 // printFit prints the fitted rule, its profile and its residuals.
