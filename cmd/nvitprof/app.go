@@ -60,14 +60,57 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			return usageError{err}
 		},
 		HideHelpCommand: true,
+		// No command is a usage error, as an unknown command is: the help
+		// goes to stderr and the exit code is 2.
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unknown command %q (see nvitprof --help)", c.Args().First())
+			}
+			c.App.Writer = c.App.ErrWriter
+			_ = cli.ShowAppHelp(c)
+			return usagef("no command given")
+		},
 	}
 	for _, cmd := range app.Commands {
-		// A bad flag is one line (see `--help`), not a page of help.
-		cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
-			return usageError{fmt.Errorf("%w (see --help)", err)}
-		}
+		strictCommand(cmd)
 	}
 	return app
+}
+
+// strictCommand makes cmd and its subcommands answer a bad flag with one line
+// and refuse positional arguments unless they declare some (ArgsUsage): an
+// argument nobody reads is a mistake, often a flag placed after it.
+func strictCommand(cmd *cli.Command) {
+	// A bad flag is one line (see `--help`), not a page of help.
+	cmd.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+		return usageError{fmt.Errorf("%w (see --help)", err)}
+	}
+	for _, sub := range cmd.Subcommands {
+		strictCommand(sub)
+	}
+	if len(cmd.Subcommands) > 0 && cmd.Action == nil {
+		cmd.Action = func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("unknown %s command %q (see nvitprof %s --help)", cmd.Name, c.Args().First(), cmd.Name)
+			}
+			c.App.Writer = c.App.ErrWriter
+			_ = cli.ShowSubcommandHelp(c)
+			return usagef("%s: no command given", cmd.Name)
+		}
+	}
+	if cmd.ArgsUsage != "" || len(cmd.Subcommands) > 0 {
+		return
+	}
+	before := cmd.Before
+	cmd.Before = func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return usagef("%s takes no arguments, got %q (flags go before arguments; see --help)", cmd.Name, c.Args().First())
+		}
+		if before != nil {
+			return before(c)
+		}
+		return nil
+	}
 }
 
 // exitCode prints err as one line and maps it to the process exit code.

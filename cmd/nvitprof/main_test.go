@@ -110,3 +110,30 @@ func TestBadInputIsOneLineAndNonZero(t *testing.T) {
 		})
 	}
 }
+
+// No command, an unknown one, or an argument nobody reads is a usage error.
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // the last line of stderr
+	}{
+		{"no command", nil, "nvitprof: no command given"},
+		{"unknown command", []string{"bogus"}, `nvitprof: unknown command "bogus" (see nvitprof --help)`},
+		{"no subcommand", []string{"demo"}, "nvitprof: demo: no command given"},
+		{"unknown subcommand", []string{"demo", "bogus"}, `nvitprof: unknown demo command "bogus" (see nvitprof demo --help)`},
+		{"stray argument", []string{"arch", "--preset", "deit-t", "extra"}, `nvitprof: arch takes no arguments, got "extra" (flags go before arguments; see --help)`},
+		{"flag after argument", []string{"arch", "deit-t", "--preset", "deit-s"}, `nvitprof: arch takes no arguments, got "deit-t" (flags go before arguments; see --help)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := nvitprof(t, tc.args...)
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			if code != exitUsage || out != "" || lines[len(lines)-1] != tc.want {
+				t.Errorf("exit %d, stdout %q, stderr ends %q; want exit 2, no stdout, %q", code, out, lines[len(lines)-1], tc.want)
+			}
+			if help := strings.Contains(tc.want, "no command given"); help != strings.Contains(errOut, "USAGE:") {
+				t.Errorf("help on stderr %v, want %v: %q", !help, help, errOut)
+			}
+		})
+	}
+}
