@@ -107,6 +107,9 @@ type Evaluation struct {
 	// of the same configurations agrees with the table: the noise floor.
 	Replicate     []Group `json:"replicate,omitempty"`
 	ReplicatePath string  `json:"replicate_path,omitempty"`
+	// ReplicateAll pools the replicate's configurations of every kind
+	// (when it has more than one): the median disagreement of two tables.
+	ReplicateAll *Group `json:"replicate_all,omitempty"`
 }
 
 // Eval measures how well a model of opt.Kind predicts configurations it was
@@ -131,9 +134,10 @@ func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 		opt.Seed = 1
 	}
 	var replicate []Group
+	var replicateAll Group
 	if opt.Replicate != nil {
 		var err error
-		if replicate, err = Agreement(t, *opt.Replicate); err != nil {
+		if replicate, replicateAll, err = agreement(t, *opt.Replicate); err != nil {
 			return nil, err
 		}
 	}
@@ -143,6 +147,9 @@ func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 	}
 	ev := &Evaluation{Model: opt.Kind, Folds: opt.Folds, Seed: opt.Seed, Source: full.source,
 		Replicate: replicate, ReplicatePath: opt.ReplicatePath}
+	if len(replicate) > 1 {
+		ev.ReplicateAll = &replicateAll
+	}
 	idx := t.Index()
 	byKind := map[tablefmt.Kind][]tablefmt.Row{}
 	seen := map[string]bool{}

@@ -33,7 +33,11 @@ func (e *Evaluation) WriteText(w io.Writer) error {
 	}
 	if len(e.Replicate) > 0 {
 		fmt.Fprintf(w, "\nreplicate: %s, the same configurations measured again (the floor for the errors above)\n\n", e.ReplicatePath)
-		if notes, err = writeGroups(w, "shared", e.Replicate, notes); err != nil {
+		groups := e.Replicate
+		if e.ReplicateAll != nil {
+			groups = append(groups[:len(groups):len(groups)], *e.ReplicateAll)
+		}
+		if notes, err = writeGroups(w, "shared", groups, notes); err != nil {
 			return err
 		}
 	}
