@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/nvitprof/nvitprof/internal/testtables"
 )
 
 // tinyLUT is a LUT in NViT's schema with DeiT-B's block and one with V 32.
@@ -172,6 +174,31 @@ func TestKnownLUTs(t *testing.T) {
 		}
 		if h := k.Header(); h.Validate() != nil || h.Tokens <= 0 || h.Batch <= 0 || k.Name == "" {
 			t.Errorf("%s: header %+v", k.Name, h)
+		}
+	}
+}
+
+// The fixtures open in the format they are in; the synthetic LUT is not
+// NViT's released file, so its device is unknown.
+func TestOpenFixtures(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		format Format
+		rows   int
+		tokens int
+		device string
+	}{
+		{testtables.NViTSynthetic, FormatNViTLUT, 9375, 198, ""},
+		{testtables.QuickCPU, FormatJSONL, 89, 65, "cpu"},
+		{testtables.DeiTCPU, FormatJSONL, 17, 197, "cpu"},
+	} {
+		o, err := Open(testtables.Path(t, tc.name), OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Format != tc.format || len(o.Rows) != tc.rows || o.Header.Tokens != tc.tokens || o.Header.DeviceKind != tc.device || len(o.Skipped) > 0 {
+			t.Errorf("%s: %s, %d rows, %d tokens, device %q, %d skipped; want %s, %d, %d, %q", tc.name, o.Format, len(o.Rows),
+				o.Header.Tokens, o.Header.DeviceKind, len(o.Skipped), tc.format, tc.rows, tc.tokens, tc.device)
 		}
 	}
 }
