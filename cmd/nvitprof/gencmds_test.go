@@ -14,6 +14,7 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+	"github.com/nvitprof/nvitprof/internal/testtables"
 )
 
 func TestArchReViTMatchesPaper(t *testing.T) {
@@ -161,11 +162,8 @@ func TestGenerateFamilyFollowsRuleAndBudget(t *testing.T) {
 }
 
 func TestGenerateV100SpansBudget(t *testing.T) {
-	if _, err := os.Stat(nvitV100); err != nil {
-		t.Skipf("NViT's V100 table is not here (%s): skipping", nvitV100)
-	}
 	out := filepath.Join(t.TempDir(), "v100")
-	run1(t, "generate", "-q", "--table", nvitV100, "--budget", "0.2:1.0:0.2", "--out", out)
+	run1(t, "generate", "-q", "--table", testtables.Path(t, testtables.NViTSynthetic), "--budget", "0.2:1.0:0.2", "--out", out)
 	rows := readSummary(t, filepath.Join(out, "summary.csv"))
 	if len(rows) != 5 || rows[0]["reference"] != "deit-b-distilled" {
 		t.Fatalf("rows %v", rows)
