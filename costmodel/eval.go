@@ -133,11 +133,9 @@ func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 	if opt.Seed == 0 {
 		opt.Seed = 1
 	}
-	var replicate []Group
-	var replicateAll Group
+	ev := &Evaluation{Model: opt.Kind, Folds: opt.Folds, Seed: opt.Seed}
 	if opt.Replicate != nil {
-		var err error
-		if replicate, replicateAll, err = agreement(t, *opt.Replicate); err != nil {
+		if err := ev.addReplicate(t, *opt.Replicate, opt.ReplicatePath); err != nil {
 			return nil, err
 		}
 	}
@@ -145,20 +143,8 @@ func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev := &Evaluation{Model: opt.Kind, Folds: opt.Folds, Seed: opt.Seed, Source: full.source,
-		Replicate: replicate, ReplicatePath: opt.ReplicatePath}
-	if len(replicate) > 1 {
-		ev.ReplicateAll = &replicateAll
-	}
-	idx := t.Index()
-	byKind := map[tablefmt.Kind][]tablefmt.Row{}
-	seen := map[string]bool{}
-	for _, r := range t.Rows {
-		if k := r.Key(); !seen[k] {
-			seen[k] = true
-			byKind[r.Kind] = append(byKind[r.Kind], idx[k])
-		}
-	}
+	ev.Source = full.source
+	byKind := rowsByKind(t)
 	decomposed := len(byKind[tablefmt.KindAttn]) > 0 && len(byKind[tablefmt.KindMLP]) > 0
 	for _, k := range []tablefmt.Kind{tablefmt.KindAttn, tablefmt.KindMLP, tablefmt.KindBlock, tablefmt.KindRest, tablefmt.KindModel} {
 		rows := byKind[k]
@@ -187,6 +173,34 @@ func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 		ev.Warnings = append(ev.Warnings, "the table has no rest rows: whole-model predictions count the blocks only")
 	}
 	return ev, nil
+}
+
+// addReplicate sets the agreement of t with a replicate measured again.
+func (e *Evaluation) addReplicate(t, replicate tablefmt.Table, path string) error {
+	groups, all, err := agreement(t, replicate)
+	if err != nil {
+		return err
+	}
+	e.Replicate, e.ReplicatePath = groups, path
+	if len(groups) > 1 {
+		e.ReplicateAll = &all
+	}
+	return nil
+}
+
+// rowsByKind is the last row of each configuration of t, by kind, in order
+// of first appearance.
+func rowsByKind(t tablefmt.Table) map[tablefmt.Kind][]tablefmt.Row {
+	idx := t.Index()
+	byKind := map[tablefmt.Kind][]tablefmt.Row{}
+	seen := map[string]bool{}
+	for _, r := range t.Rows {
+		if k := r.Key(); !seen[k] {
+			seen[k] = true
+			byKind[r.Kind] = append(byKind[r.Kind], idx[k])
+		}
+	}
+	return byKind
 }
 
 // kfold predicts every row of kind k from a model fitted without its fold.
