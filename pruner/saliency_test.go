@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
 	"testing"
 
 	"github.com/gomlx/gomlx/pkg/core/graph"
@@ -179,20 +180,30 @@ func TestSaliencyDirectional(t *testing.T) {
 	t.Logf("%d units, worst relative error %.2g", n, worst)
 }
 
-// trainedBlob is blobSpec trained briefly on the synthetic task.
+// trainedBlob is blobSpec trained briefly on the synthetic task, trained
+// once for all tests (which must not change it).
 func trainedBlob(t *testing.T) (*Weights, *Dataset) {
 	t.Helper()
-	data := synthetic(256, 2)
-	w, err := Init(backend, blobSpec, 3)
-	if err != nil {
-		t.Fatal(err)
+	blob.once.Do(func() {
+		blob.data = synthetic(256, 2)
+		w, err := Init(backend, blobSpec, 3)
+		if err != nil {
+			blob.err = err
+			return
+		}
+		blob.w, _, blob.err = Train(context.Background(), backend, w, blob.data, TrainOptions{Steps: 300, BatchSize: 32, LR: 3e-3, MinLR: 1e-4, Warmup: 10, Seed: 1})
+	})
+	if blob.err != nil {
+		t.Fatal(blob.err)
 	}
-	w, res, err := Train(context.Background(), backend, w, data, TrainOptions{Steps: 300, BatchSize: 32, LR: 3e-3, MinLR: 1e-4, Warmup: 10, Seed: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("trained: loss %.3f", res.Loss)
-	return w, data
+	return blob.w, blob.data
+}
+
+var blob struct {
+	once sync.Once
+	w    *Weights
+	data *Dataset
+	err  error
 }
 
 func spearman(a, b []float64) float64 {

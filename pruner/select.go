@@ -5,101 +5,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
 )
-
-// GroupSizes are how many units of each dimension are pruned together.
-type GroupSizes struct {
-	EMB, Heads, QK, V, MLP int
-}
-
-// NViTGroupSizes are NViT's group sizes, chosen for DeiT-B (EMB 768, 12
-// heads, QK = V = 64, MLP 3072).
-var NViTGroupSizes = GroupSizes{EMB: 16, Heads: 2, QK: 8, V: 8, MLP: 16}
-
-// ScaledGroupSizes scales NViT's sizes to s: each size times s's largest
-// width of that dimension over DeiT-B's, rounded, at least 1. DeiT-B gets
-// NViT's sizes; a model with EMB 64, 4 heads of 16 and MLP 128 gets EMB 1,
-// heads 1, QK 2, V 2, MLP 1.
-func ScaledGroupSizes(s arch.Spec) GroupSizes {
-	var h, qk, v, m int
-	for _, b := range s.Blocks {
-		h, qk, v, m = max(h, b.Heads), max(qk, b.QK), max(v, b.V), max(m, b.MLP)
-	}
-	scale := func(nvit, have, deitB int) int {
-		return max(1, int(math.Round(float64(nvit)*float64(have)/float64(deitB))))
-	}
-	return GroupSizes{EMB: scale(16, s.EMB, 768), Heads: scale(2, h, 12), QK: scale(8, qk, 64), V: scale(8, v, 64), MLP: scale(16, m, 3072)}
-}
-
-func (g GroupSizes) of(d arch.Dimension) int {
-	switch d {
-	case arch.DimEMB:
-		return g.EMB
-	case arch.DimHeads:
-		return g.Heads
-	case arch.DimQK:
-		return g.QK
-	case arch.DimV:
-		return g.V
-	}
-	return g.MLP
-}
-
-// Validate refuses sizes below 1.
-func (g GroupSizes) Validate() error {
-	if g.EMB < 1 || g.Heads < 1 || g.QK < 1 || g.V < 1 || g.MLP < 1 {
-		return fmt.Errorf("pruner: group sizes must be at least 1, got %+v", g)
-	}
-	return nil
-}
-
-// Group is a set of units of one layer (EMB, or one dimension of one block)
-// pruned together: the next-least salient units of that layer.
-type Group struct {
-	Dim      arch.Dimension
-	Block    int     // −1 for EMB
-	Units    []int   // indices into the current model
-	Saliency float64 // sum of the units' saliency
-}
-
-// layer is one dimension of one block (or EMB), its groups in order of
-// increasing saliency.
-type layer struct {
-	dim    arch.Dimension
-	block  int
-	groups []Group
-	next   int // groups[:next] are selected
-}
-
-// makeLayers sorts each layer's units by saliency and chunks them into
-// groups of the layer's size.
-func makeLayers(sal *PerUnit, sizes GroupSizes) []*layer {
-	var out []*layer
-	sal.each(func(d arch.Dimension, b int, v []float64) {
-		if len(v) == 0 {
-			return
-		}
-		order := iota(len(v))
-		sort.SliceStable(order, func(i, j int) bool { return v[order[i]] < v[order[j]] })
-		l := &layer{dim: d, block: b}
-		size := sizes.of(d)
-		for start := 0; start < len(order); start += size {
-			units := slices.Clone(order[start:min(start+size, len(order))])
-			var s float64
-			for _, u := range units {
-				s += v[u]
-			}
-			slices.Sort(units)
-			l.groups = append(l.groups, Group{Dim: d, Block: b, Units: units, Saliency: s})
-		}
-		out = append(out, l)
-	})
-	return out
-}
 
 // Selection names a way of choosing groups.
 type Selection string
@@ -205,7 +114,26 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 	if p.TotalMS <= targetMS {
 		return sel, nil
 	}
-	// Normalisers, at the start of the step.
+	sc := newScorer(s, layers, reg, method)
+	if method == SelectKnapsack {
+		sel.knapsack(layers, reg, targetMS)
+	}
+	err = sel.greedy(layers, sc, targetMS)
+	return sel, err
+}
+
+// scorer is the score of a step's groups: Regularizer's, with the
+// normalisers Ī and ΔLat̄ taken at the start of the step.
+type scorer struct {
+	reg              Regularizer
+	method           Selection
+	salMean, latMean float64
+}
+
+// newScorer takes the normalisers at s: the mean saliency of all groups,
+// and the mean latency saved by the first group of every layer the cost
+// model can price.
+func newScorer(s arch.Spec, layers []*layer, reg Regularizer, method Selection) scorer {
 	var salSum float64
 	var nGroups int
 	for _, l := range layers {
@@ -214,7 +142,6 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 			nGroups++
 		}
 	}
-	salMean := salSum / float64(max(nGroups, 1))
 	var latSum float64
 	var nLat int
 	for _, l := range layers {
@@ -227,74 +154,90 @@ func Select(s arch.Spec, sal *PerUnit, sizes GroupSizes, reg Regularizer, method
 			nLat++
 		}
 	}
-	latMean := latSum / float64(max(nLat, 1))
-	score := func(g Group, dMS float64) float64 {
-		if reg.Raw {
-			return g.Saliency - reg.Eta*dMS/1000
-		}
-		si := 0.0
-		if salMean > 0 {
-			si = g.Saliency / salMean
-		}
-		li := 0.0
-		if latMean > 0 {
-			li = dMS / latMean
-		}
-		if method == SelectRatio {
-			if reg.Eta == 0 {
-				return si
-			}
-			if li <= 0 {
-				return math.Inf(1) // saves nothing: last
-			}
-			return si / math.Pow(li, reg.Eta)
-		}
-		return si - reg.Eta*li
+	return scorer{reg: reg, method: method, salMean: salSum / float64(max(nGroups, 1)), latMean: latSum / float64(max(nLat, 1))}
+}
+
+// score is g's score when removing it saves dMS: the lower, the sooner it goes.
+func (sc scorer) score(g Group, dMS float64) float64 {
+	reg := sc.reg
+	if reg.Raw {
+		return g.Saliency - reg.Eta*dMS/1000
 	}
-	if method == SelectKnapsack {
-		if err := knapsack(&sel, layers, reg, targetMS); err != nil {
-			return Selected{}, err
-		}
+	si := 0.0
+	if sc.salMean > 0 {
+		si = g.Saliency / sc.salMean
 	}
+	li := 0.0
+	if sc.latMean > 0 {
+		li = dMS / sc.latMean
+	}
+	if sc.method == SelectRatio {
+		if reg.Eta == 0 {
+			return si
+		}
+		if li <= 0 {
+			return math.Inf(1) // saves nothing: last
+		}
+		return si / math.Pow(li, reg.Eta)
+	}
+	return si - reg.Eta*li
+}
+
+// greedy removes the lowest-scored next group of any layer, re-pricing at
+// every removal, until sel's predicted latency is at most targetMS. With
+// nothing left to remove it returns sel as far as it got and an error; a
+// removal the cost model fails to predict clears sel.
+func (sel *Selected) greedy(layers []*layer, sc scorer, targetMS float64) error {
 	var refused error // the last removal the cost model could not predict
 	for sel.PredictedMS > targetMS {
-		var best *layer
-		bestN := 0
-		bestScore := math.Inf(1)
-		for _, l := range layers {
-			if l.next >= len(l.groups) {
-				continue
-			}
-			g, n := l.groups[l.next], 1
-			if !removable(sel.Spec, g) {
-				continue
-			}
-			d, err := reg.marginalMS(sel.Spec, g)
-			if err != nil {
-				// Outside the cost model's range (a width below its grid):
-				// what is left of the layer can still go at once.
-				refused = err
-				var ok bool
-				if g, n, d, ok = l.restRemoval(sel.Spec, l.next, reg); !ok {
-					continue
-				}
-			}
-			if sc := score(g, d); best == nil || sc < bestScore {
-				best, bestN, bestScore = l, n, sc
-			}
+		best, n, why := sc.best(sel.Spec, layers)
+		if why != nil {
+			refused = why
 		}
 		if best == nil {
 			why := ""
 			if refused != nil {
 				why = fmt.Sprintf(" (the cost model refuses further removals: %v)", refused)
 			}
-			return sel, fmt.Errorf("pruner: the target %.4g ms is not reachable: nothing left to remove at %.4g ms%s", targetMS, sel.PredictedMS, why)
+			return fmt.Errorf("pruner: the target %.4g ms is not reachable: nothing left to remove at %.4g ms%s", targetMS, sel.PredictedMS, why)
 		}
-		if err := sel.take(best, bestN, reg); err != nil {
-			return Selected{}, err
+		if err := sel.take(best, n, sc.reg); err != nil {
+			*sel = Selected{}
+			return err
 		}
 	}
-	return sel, nil
+	return nil
+}
+
+// best is the layer whose next removal at s scores lowest, and how many of
+// its groups that removal takes (one, or the rest of the layer where the
+// cost model cannot price one); nil if none can go. refused is the last
+// removal the cost model could not predict.
+func (sc scorer) best(s arch.Spec, layers []*layer) (best *layer, n int, refused error) {
+	bestScore := math.Inf(1)
+	for _, l := range layers {
+		if l.next >= len(l.groups) {
+			continue
+		}
+		g, k := l.groups[l.next], 1
+		if !removable(s, g) {
+			continue
+		}
+		d, err := sc.reg.marginalMS(s, g)
+		if err != nil {
+			// Outside the cost model's range (a width below its grid):
+			// what is left of the layer can still go at once.
+			refused = err
+			var ok bool
+			if g, k, d, ok = l.restRemoval(s, l.next, sc.reg); !ok {
+				continue
+			}
+		}
+		if v := sc.score(g, d); best == nil || v < bestScore {
+			best, n, bestScore = l, k, v
+		}
+	}
+	return best, n, refused
 }
 
 // restRemoval merges l's groups from index from on into one group: removing
@@ -337,103 +280,5 @@ func (sel *Selected) take(l *layer, n int, reg Regularizer) error {
 	sel.Spec, sel.PredictedMS = ns, p.TotalMS
 	sel.Groups = append(sel.Groups, taken...)
 	l.next += n
-	return nil
-}
-
-// knapsack picks, per layer, how many groups to remove so that the sum of
-// their latency savings (each layer's evaluated alone at the current
-// architecture) reaches the latency to cut with the least saliency removed.
-func knapsack(sel *Selected, layers []*layer, reg Regularizer, targetMS float64) error {
-	need := sel.PredictedMS - targetMS
-	const bins = 400
-	type option struct {
-		k      int
-		lat    int // bins saved
-		salSum float64
-	}
-	opts := make([][]option, len(layers))
-	for i, l := range layers {
-		opts[i] = []option{{0, 0, 0}}
-		s := sel.Spec
-		var lat, sal float64
-		for k, g := range l.groups {
-			if !removable(s, g) {
-				break
-			}
-			d, err := reg.marginalMS(s, g)
-			if err != nil {
-				// Outside the cost model's range: the rest of the layer at once
-				// is the one option left (see layer.restRemoval).
-				if r, _, d, ok := l.restRemoval(s, k, reg); ok {
-					b := int(math.Floor((lat + d) / need * bins))
-					opts[i] = append(opts[i], option{len(l.groups), min(b, bins), sal + r.Saliency})
-				}
-				break
-			}
-			ns, err := costmodel.Removal{Dim: g.Dim, Block: max(g.Block, 0), K: len(g.Units)}.Apply(s)
-			if err != nil {
-				break
-			}
-			s = ns
-			lat += d
-			sal += g.Saliency
-			b := int(math.Floor(lat / need * bins))
-			opts[i] = append(opts[i], option{k + 1, min(b, bins), sal})
-		}
-	}
-	// best[b]: least saliency reaching b bins with the layers so far.
-	inf := math.Inf(1)
-	best := make([]float64, bins+1)
-	for b := range best {
-		best[b] = inf
-	}
-	best[0] = 0
-	choice := make([][]int, len(layers)) // choice[i][b]: option of layer i on the best path to bin b
-	prev := make([][]int, len(layers))   // prev[i][b]: the bin before layer i on that path
-	for i := range layers {
-		next := make([]float64, bins+1)
-		ch, pb := make([]int, bins+1), make([]int, bins+1)
-		for b := range next {
-			next[b] = inf
-		}
-		for b, v := range best {
-			if v == inf {
-				continue
-			}
-			for oi, o := range opts[i] {
-				nb := min(bins, b+o.lat)
-				if c := v + o.salSum; c < next[nb] {
-					next[nb], ch[nb], pb[nb] = c, oi, b
-				}
-			}
-		}
-		choice[i], prev[i], best = ch, pb, next
-	}
-	// Reconstruct from the best reachable bin (the full cut if possible).
-	b := bins
-	for b > 0 && best[b] == inf {
-		b--
-	}
-	counts := make([]int, len(layers))
-	for i := len(layers) - 1; i >= 0; i-- {
-		counts[i] = opts[i][choice[i][b]].k
-		b = prev[i][b]
-	}
-	for i, l := range layers {
-		if counts[i] == 0 {
-			continue
-		}
-		// At once, as the options were priced: a layer's whole removal may
-		// pass widths the cost model refuses.
-		if err := sel.take(l, counts[i], reg); err != nil {
-			// The combination left the cost model's range (layers interact
-			// through EMB): take what still predicts; the greedy top-up continues.
-			for range counts[i] {
-				if !removable(sel.Spec, l.groups[l.next]) || sel.take(l, 1, reg) != nil {
-					break
-				}
-			}
-		}
-	}
 	return nil
 }

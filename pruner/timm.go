@@ -115,13 +115,13 @@ func FromTimm(ts map[string]Tensor, spec arch.Spec) (*Weights, error) {
 		t, ok := ts[name]
 		if !ok {
 			if firstErr == nil {
-				firstErr = fmt.Errorf("pruner: %w: tensor %s %v (%s) is missing", errMismatch, name, shape, why)
+				firstErr = fmt.Errorf("pruner: %w: tensor %s %v (%s) is missing", ErrArchMismatch, name, shape, why)
 			}
 			return make([]float32, prod(shape))
 		}
 		if !slices.Equal(t.Shape, shape) || len(t.Data) != prod(shape) {
 			if firstErr == nil {
-				firstErr = fmt.Errorf("pruner: %w: tensor %s has shape %v, the architecture wants %v (%s)", errMismatch, name, t.Shape, shape, why)
+				firstErr = fmt.Errorf("pruner: %w: tensor %s has shape %v, the architecture wants %v (%s)", ErrArchMismatch, name, t.Shape, shape, why)
 			}
 			return make([]float32, prod(shape))
 		}
@@ -191,7 +191,7 @@ func FromTimm(ts map[string]Tensor, spec arch.Spec) (*Weights, error) {
 			extra = extra[:3]
 		}
 		return nil, fmt.Errorf("pruner: %w: the file has tensors the architecture (%s) does not: %s%s",
-			errMismatch, specLabel(s), strings.Join(extra, ", "), more)
+			ErrArchMismatch, specLabel(s), strings.Join(extra, ", "), more)
 	}
 	return w, nil
 }
@@ -229,10 +229,10 @@ func LoadTimm(path string, spec *arch.Spec) (*Weights, error) {
 	}
 	switch {
 	case spec == nil && !recorded:
-		return nil, fmt.Errorf("%s: the file does not record its architecture: give one (--arch)", path)
+		return nil, fmt.Errorf("%s: %w", path, ErrNoArch)
 	case spec != nil && recorded && !sameArch(s, *spec):
 		return nil, fmt.Errorf("%s: %w: the file records the architecture %s, not the given %s",
-			path, errMismatch, archLabel(s), archLabel(*spec))
+			path, ErrArchMismatch, archLabel(s), archLabel(*spec))
 	case spec != nil:
 		s = *spec
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gomlx/gomlx/pkg/ml/context"
 	"github.com/gomlx/gomlx/pkg/ml/train/optimizers"
 
+	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/arch/blocks"
 )
 
@@ -143,9 +144,26 @@ func Train(ctx stdctx.Context, backend backends.Backend, w *Weights, data *Datas
 		}
 		defer teacher.Finalize()
 	}
-	lrVar := optimizers.LearningRateVar(gctx, dtypes.Float32, opt.LearningRate(0))
+	t := trainer{opt: opt, data: data, teacher: teacher, lr: optimizers.LearningRateVar(gctx, dtypes.Float32, opt.LearningRate(0))}
+	if t.step, err = stepExec(backend, gctx, w.Spec.Clone(), opt, teacher != nil); err != nil {
+		return nil, TrainResult{}, err
+	}
+	defer t.step.Finalize()
+	res, err := t.run(ctx)
+	if err != nil && !errors.Is(err, ctx.Err()) {
+		return nil, res, err
+	}
+	out, rerr := FromContext(gctx, w.Spec.Clone())
+	if rerr != nil {
+		return nil, res, rerr
+	}
+	return out, res, err
+}
+
+// stepExec compiles one AdamW step on gctx's variables: images and labels
+// (and, when distilling, the teacher's logits) in, the loss out.
+func stepExec(backend backends.Backend, gctx *context.Context, spec arch.Spec, opt TrainOptions, distil bool) (*context.Exec, error) {
 	adamw := optimizers.Adam().LearningRate(opt.LR).WeightDecay(opt.WeightDecay).Done()
-	spec := w.Spec.Clone()
 	build := func(ctx *context.Context, images, labels *graph.Node, tlogits *graph.Node) *graph.Node {
 		logits := blocks.Model(ctx, images, spec)
 		loss := crossEntropy(logits, labels)
@@ -156,67 +174,79 @@ func Train(ctx stdctx.Context, backend backends.Backend, w *Weights, data *Datas
 		adamw.UpdateGraph(ctx, images.Graph(), loss)
 		return loss
 	}
-	var step *context.Exec
-	if teacher != nil {
-		step, err = context.NewExec(backend, gctx.Checked(false), func(ctx *context.Context, images, labels, tl *graph.Node) *graph.Node {
+	if distil {
+		return context.NewExec(backend, gctx.Checked(false), func(ctx *context.Context, images, labels, tl *graph.Node) *graph.Node {
 			return build(ctx, images, labels, tl)
 		})
-	} else {
-		step, err = context.NewExec(backend, gctx.Checked(false), func(ctx *context.Context, images, labels *graph.Node) *graph.Node {
-			return build(ctx, images, labels, nil)
-		})
 	}
-	if err != nil {
-		return nil, TrainResult{}, err
-	}
-	defer step.Finalize()
+	return context.NewExec(backend, gctx.Checked(false), func(ctx *context.Context, images, labels *graph.Node) *graph.Node {
+		return build(ctx, images, labels, nil)
+	})
+}
 
-	batches := NewBatches(data, opt.BatchSize, opt.Seed)
+// trainer runs the steps of Train.
+type trainer struct {
+	opt     TrainOptions
+	data    *Dataset
+	step    *context.Exec // stepExec
+	teacher *context.Exec // logitsExec of the teacher, or nil
+	lr      *context.Variable
+}
+
+// run takes opt.Steps steps over batches in opt.Seed's order, setting the
+// learning rate of each; the result's loss is the mean over the last tenth.
+// It stops at ctx's cancellation with ctx's error.
+func (t *trainer) run(ctx stdctx.Context) (TrainResult, error) {
+	batches := NewBatches(t.data, t.opt.BatchSize, t.opt.Seed)
 	var res TrainResult
-	tail := max(1, opt.Steps/10)
+	tail := max(1, t.opt.Steps/10)
 	var tailSum float64
-	for i := range opt.Steps {
+	for i := range t.opt.Steps {
 		if err := ctx.Err(); err != nil {
-			out, rerr := FromContext(gctx, spec)
-			if rerr != nil {
-				return nil, res, rerr
-			}
-			return out, res, err
-		}
-		if err := lrVar.SetValue(tensors.FromScalar(float32(opt.LearningRate(i)))); err != nil {
-			return nil, res, err
+			return res, err
 		}
 		idx := batches.Next()
-		images, labels := data.Batch(idx)
-		args := []any{images, labels}
-		if teacher != nil {
-			tl, err := teacher.Exec1(images)
-			if err != nil {
-				return nil, res, fmt.Errorf("teacher: %w", err)
-			}
-			args = append(args, tl)
-		}
-		out, err := step.Exec1(args...)
+		loss, err := t.take(i, idx)
 		if err != nil {
-			return nil, res, fmt.Errorf("train step %d: %w", i+1, err)
+			return res, err
 		}
-		loss := float64(tensors.ToScalar[float32](out))
-		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, res, fmt.Errorf("train step %d: the loss is %g (learning rate %g too high?)", i+1, loss, opt.LearningRate(i))
-		}
-		if i >= opt.Steps-tail {
+		if i >= t.opt.Steps-tail {
 			tailSum += loss
 		}
 		res.Steps++
 		res.Examples += len(idx)
-		if opt.Progress != nil {
-			opt.Progress(i+1, opt.Steps, loss)
+		if t.opt.Progress != nil {
+			t.opt.Progress(i+1, t.opt.Steps, loss)
 		}
 	}
 	res.Loss = tailSum / float64(tail)
-	res.Epochs = float64(res.Examples) / float64(data.Len())
-	out, err := FromContext(gctx, spec)
-	return out, res, err
+	res.Epochs = float64(res.Examples) / float64(t.data.Len())
+	return res, nil
+}
+
+// take is step i (0-based) on the images idx: its loss.
+func (t *trainer) take(i int, idx []int) (float64, error) {
+	if err := t.lr.SetValue(tensors.FromScalar(float32(t.opt.LearningRate(i)))); err != nil {
+		return 0, err
+	}
+	images, labels := t.data.Batch(idx)
+	args := []any{images, labels}
+	if t.teacher != nil {
+		tl, err := t.teacher.Exec1(images)
+		if err != nil {
+			return 0, fmt.Errorf("teacher: %w", err)
+		}
+		args = append(args, tl)
+	}
+	out, err := t.step.Exec1(args...)
+	if err != nil {
+		return 0, fmt.Errorf("train step %d: %w", i+1, err)
+	}
+	loss := float64(tensors.ToScalar[float32](out))
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, fmt.Errorf("train step %d: the loss is %g (learning rate %g too high?)", i+1, loss, t.opt.LearningRate(i))
+	}
+	return loss, nil
 }
 
 // checkData refuses data whose images do not fit w's input.

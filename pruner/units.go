@@ -371,3 +371,39 @@ func removeFrom(idx []int, drop []int) []int {
 	}
 	return out
 }
+
+// without removes the groups' units from k (indices into the model k keeps
+// all of).
+func (k Keep) without(groups []Group) Keep {
+	drop := map[axisRole][]int{}
+	for _, g := range groups {
+		r := axisRole{Dim: g.Dim, Block: max(g.Block, 0)}
+		if g.Dim == arch.DimEMB {
+			r.Block = 0
+		}
+		drop[r] = append(drop[r], g.Units...)
+	}
+	filter := func(idx []int, r axisRole) []int {
+		d := drop[r]
+		out := make([]int, 0, len(idx))
+		for _, x := range idx {
+			if !slices.Contains(d, x) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	out := Keep{EMB: filter(k.EMB, axisRole{Dim: arch.DimEMB})}
+	for b := range k.Heads {
+		heads := filter(k.Heads[b], axisRole{arch.DimHeads, b})
+		qk, v := filter(k.QK[b], axisRole{arch.DimQK, b}), filter(k.V[b], axisRole{arch.DimV, b})
+		if len(heads) == 0 {
+			qk, v = nil, nil
+		}
+		out.Heads = append(out.Heads, heads)
+		out.QK = append(out.QK, qk)
+		out.V = append(out.V, v)
+		out.MLP = append(out.MLP, filter(k.MLP[b], axisRole{arch.DimMLP, b}))
+	}
+	return out
+}

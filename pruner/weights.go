@@ -1,7 +1,6 @@
 package pruner
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -142,6 +141,3 @@ func Init(backend backends.Backend, spec arch.Spec, seed int64) (*Weights, error
 	}
 	return FromContext(ctx, spec)
 }
-
-// errMismatch marks weights that do not fit an architecture.
-var errMismatch = errors.New("weights do not match the architecture")

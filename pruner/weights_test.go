@@ -218,7 +218,7 @@ func TestTimmMismatch(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := FromTimm(ts, tc.spec)
-			if err == nil || !errors.Is(err, errMismatch) {
+			if err == nil || !errors.Is(err, ErrArchMismatch) {
 				t.Fatalf("error %v, want a mismatch", err)
 			}
 			for _, w := range tc.want {
@@ -248,7 +248,7 @@ func TestLoadTimmChecksRecordedArch(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := LoadTimm(path, &split)
-	if err == nil || !errors.Is(err, errMismatch) {
+	if err == nil || !errors.Is(err, ErrArchMismatch) {
 		t.Fatalf("4 heads of 2 loaded from a file of 2 heads of 4: %v", err)
 	}
 	for _, want := range []string{"heads [2]", "QK [4]", "heads [4]", "QK [2]"} {

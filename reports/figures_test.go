@@ -74,10 +74,17 @@ func abs(x int) int {
 // countInk counts non-white pixels, and pixels of the series colours.
 func countInk(img image.Image, series []color.RGBA) (ink, data int) {
 	b := img.Bounds()
+	rgba, _ := img.(*image.RGBA) // what gonum's PNGs decode to: read its pixels directly
 	for y := b.Min.Y; y < b.Max.Y; y++ {
 		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			r, g, bl = r>>8, g>>8, bl>>8
+			var r, g, bl uint32
+			if rgba != nil {
+				px := rgba.Pix[rgba.PixOffset(x, y):]
+				r, g, bl = uint32(px[0]), uint32(px[1]), uint32(px[2])
+			} else {
+				r, g, bl, _ = img.At(x, y).RGBA()
+				r, g, bl = r>>8, g>>8, bl>>8
+			}
 			if r < 245 || g < 245 || bl < 245 {
 				ink++
 			}

@@ -236,16 +236,16 @@ func runDemo(c *cli.Context) error {
 	return nil
 }
 
-// demoHeader is the CPU table header for the demo geometry (sweepcmd's CPU defaults).
+// demoHeader is the CPU table header for the demo geometry (a sweep's CPU defaults).
 func demoHeader(dev *profiler.Device, batch, samples int) tablefmt.Header {
 	s := demoSpec
-	h := tablefmt.Header{Version: tablefmt.FormatVersion, Runtime: "gomlx", DType: "float32", Batch: batch,
+	d := profiler.SweepDefaults(profiler.KindCPU, batch)
+	h := tablefmt.Header{Version: tablefmt.FormatVersion, Runtime: "gomlx", DType: d.DType, Batch: d.Batch,
 		Tokens: s.Tokens(), Image: s.Image, Patch: s.Patch, Channels: s.Channels, Classes: s.Classes,
-		NVitProfVersion: version, Time: time.Now().UTC().Round(time.Second),
-		Method: tablefmt.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: samples, NoiseThreshold: 0.05,
-			Estimator: tablefmt.EstimatorMin, Passes: 3}}
+		NVitProfVersion: version, Time: time.Now().UTC().Round(time.Second), Method: d.Method}
+	h.Method.Samples = samples
 	h.Host, _ = os.Hostname()
-	fillDevice(&h, dev.Name, dev.Kind, dev.Hardware, dev.Backend.Name(), dev.Plugin, dev.PluginVersion)
+	dev.SetHeader(&h)
 	h.Notes = append(h.Notes, "demo prune-mnist")
 	return h
 }
@@ -263,10 +263,11 @@ func demoSweep(c *cli.Context, dev *profiler.Device, h tablefmt.Header, path str
 		log = io.Discard
 	}
 	logf("sweeping %d configurations into %s in %d passes", len(configs), path, max(h.Method.Passes, 1))
-	err = inPasses(c.App.ErrWriter, path, h, []profiler.Measurer{m}, quiet,
-		func(file string, ph tablefmt.Header, ms []profiler.Measurer, only map[string]bool, label string) (tablefmt.Table, error) {
-			return sweepPass(c, configs, only, ms, ph, file, label, log, "rerun the demo with the same --out")
-		})
+	res, err := profiler.SweepTable(c.Context, path, h, configs, []profiler.Measurer{m}, profiler.RunOptions{Resume: true, Log: log,
+		Progress: passProgress(c.App.ErrWriter, quiet), Again: "rerun the demo with the same --out"})
+	if !quiet {
+		printPassSpread(c.App.ErrWriter, res, path)
+	}
 	return len(configs), err
 }
 

@@ -2,13 +2,11 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"fmt"
-	"strconv"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/reports"
 	"github.com/urfave/cli/v2"
 )
 
@@ -26,111 +24,67 @@ func generateCmd() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` for <name>.json files and summary.csv"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
 		),
-		Action: func(c *cli.Context) error {
-			if c.String("out") == "" {
-				return usagef("--out DIR is required: where the variants go")
-			}
-			if _, err := parseBudgets(c.String("budget")); err != nil {
-				return err
-			}
-			cs, err := loadCost(c)
-			if err != nil {
-				return err
-			}
-			ref, err := defaultRef(c, cs)
-			if err != nil {
-				return err
-			}
-			out, err := newOutDir(c.String("out"))
-			if err != nil {
-				return err
-			}
-			defer out.abort()
-			budgets, _ := parseBudgets(c.String("budget"))
-			prog := newProgress(c.App.ErrWriter, "generate", len(budgets), c.Bool("quiet"))
-			fam, err := family(c, cs, ref, func(done, total int, v arch.Variant) {
-				prog.step(done, fmt.Sprintf("%.2f×: EMB %d", v.Budget, v.Spec.EMB))
-			})
-			prog.finish()
-			if err != nil {
-				return err
-			}
-			refLat, err := latencyOf(cs.Model)(ref)
-			if err != nil {
-				return err
-			}
-			var sum bytes.Buffer
-			if err := writeFamilyCSV(&sum, fam, refLat); err != nil {
-				return err
-			}
-			for _, v := range fam {
-				data, err := arch.MarshalFile(v.Spec)
-				if err != nil {
-					return err
-				}
-				if err := out.write(v.Spec.Name+".json", append(data, '\n')); err != nil {
-					return err
-				}
-			}
-			if err := out.write("summary.csv", sum.Bytes()); err != nil {
-				return err
-			}
-			if err := out.commit(); err != nil {
-				return err
-			}
-			return writeFamilyText(c, fam, ref, refLat)
-		},
+		Action: generateAction,
 	}
 }
 
-// familyColumns are summary.csv's columns.
-var familyColumns = []string{"name", "budget", "target_ms", "latency_ms", "speedup", "emb", "heads", "qk", "v", "mlp",
-	"params", "macs", "rule_emb", "rule_latency_ms", "snap_moves", "snap_params_gain_pct", "reference", "ref_latency_ms"}
-
-func writeFamilyCSV(w *bytes.Buffer, fam []arch.Variant, refLat float64) error {
-	cw := csv.NewWriter(w)
-	cw.Write(familyColumns)
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-	ints := func(v []int) string {
-		s := make([]string, len(v))
-		for i, x := range v {
-			s[i] = strconv.Itoa(x)
-		}
-		return strings.Join(s, " ")
+func generateAction(c *cli.Context) error {
+	if c.String("out") == "" {
+		return usagef("--out DIR is required: where the variants go")
+	}
+	budgets, err := parseBudgets(c.String("budget"))
+	if err != nil {
+		return err
+	}
+	cs, err := loadCost(c)
+	if err != nil {
+		return err
+	}
+	ref, err := defaultRef(c, cs)
+	if err != nil {
+		return err
+	}
+	out, err := newOutDir(c.String("out"))
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	prog := newProgress(c.App.ErrWriter, "generate", len(budgets), c.Bool("quiet"))
+	fam, err := family(c, cs, ref, func(done, total int, v arch.Variant) {
+		prog.step(done, fmt.Sprintf("%.2f×: EMB %d", v.Budget, v.Spec.EMB))
+	})
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	refLat, err := costmodel.LatencyFunc(cs.Model)(ref)
+	if err != nil {
+		return err
+	}
+	var sum bytes.Buffer
+	if err := reports.WriteFamilyCSV(&sum, fam, refLat); err != nil {
+		return err
 	}
 	for _, v := range fam {
-		d := v.Spec.Dim()
-		moves, gain := "0", "0"
-		if v.Snap != nil {
-			moves, gain = strconv.Itoa(len(v.Snap.Moves)), f(100*v.Snap.ParamsGain())
+		data, err := arch.MarshalFile(v.Spec)
+		if err != nil {
+			return err
 		}
-		cw.Write([]string{v.Spec.Name, f(v.Budget), f(v.TargetMS), f(v.Latency), f(refLat / v.Latency), strconv.Itoa(d.EMB),
-			ints(d.Head), ints(d.QK), ints(d.V), ints(d.MLP), strconv.FormatInt(v.Spec.Params(), 10), strconv.FormatInt(v.Spec.MACs(), 10),
-			strconv.Itoa(v.RuleEMB), f(v.RuleLat), moves, gain, v.Reference, f(refLat)})
-	}
-	cw.Flush()
-	return cw.Error()
-}
-
-func writeFamilyText(c *cli.Context, fam []arch.Variant, ref arch.Spec, refLat float64) error {
-	w := c.App.Writer
-	fmt.Fprintf(w, "reference %s: %.4g ms predicted, %s params, %s MACs\n", nameOr(ref.Name, "reference"), refLat,
-		humanCount(ref.Params()), humanCount(ref.MACs()))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "variant\tbudget\tlatency ms\tspeedup\tEMB\tparams\tMACs\tsnap\t")
-	for _, v := range fam {
-		snap := "-"
-		if v.Snap != nil {
-			snap = fmt.Sprintf("%d moves, params %+.1f%%", len(v.Snap.Moves), 100*v.Snap.ParamsGain())
+		if err := out.WriteFile(v.Spec.Name+".json", writeBytes(append(data, '\n'))); err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%.2f×\t%.4g\t%.2f×\t%d\t%s\t%s\t%s\t\n", v.Spec.Name, v.Budget, v.Latency, refLat/v.Latency,
-			v.Spec.EMB, humanCount(v.Spec.Params()), humanCount(v.Spec.MACs()), snap)
 	}
-	if err := tw.Flush(); err != nil {
+	if err := out.WriteFile("summary.csv", writeBytes(sum.Bytes())); err != nil {
+		return err
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	if err := reports.WriteFamilyText(c.App.Writer, fam, ref, refLat); err != nil {
 		return err
 	}
 	lo, hi := fam[0].Latency, fam[len(fam)-1].Latency
-	fmt.Fprintf(w, "%d variants written to %s: predicted %.4g–%.4g ms (%.2f–%.2f× the reference)\n",
+	fmt.Fprintf(c.App.Writer, "%d variants written to %s: predicted %.4g–%.4g ms (%.2f–%.2f× the reference)\n",
 		len(fam), c.String("out"), lo, hi, lo/refLat, hi/refLat)
 	return nil
 }

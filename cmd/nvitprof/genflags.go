@@ -1,16 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
-	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+	"github.com/nvitprof/nvitprof/reports"
 	"github.com/urfave/cli/v2"
 )
 
@@ -107,21 +106,18 @@ func ruleFromFlags(c *cli.Context, g arch.Geometry, depth int) (arch.Rule, error
 	return r, nil
 }
 
-// latencyOf turns a cost model into the function arch takes (milliseconds).
-func latencyOf(m costmodel.Predictor) arch.LatencyFunc {
-	return func(s arch.Spec) (float64, error) {
-		p, err := m.Latency(s)
-		if err != nil {
-			return 0, err
-		}
-		return p.TotalMS, nil
-	}
-}
-
 // costSource is a cost model and, when it came from --table, the table.
 type costSource struct {
 	Model *costmodel.Model
 	Table *loadedTable
+}
+
+// models are the whole models the table measured; none without a table.
+func (cs costSource) models() []reports.TableModel {
+	if cs.Table == nil {
+		return nil
+	}
+	return reports.TableModels(cs.Table.Table)
 }
 
 // loadCost reads --model, or --table and fits a model of --kind.
@@ -145,52 +141,17 @@ func loadCost(c *cli.Context) (costSource, error) {
 	return costSource{Model: m}, err
 }
 
-// tableSpec is the whole model a model row describes, under header h.
-func tableSpec(h tablefmt.Header, r tablefmt.Row) (arch.Spec, bool) {
-	if r.Kind != tablefmt.KindModel || r.Dim == nil || h.Patch <= 0 {
-		return arch.Spec{}, false
-	}
-	blocks, err := r.Dim.Blocks()
-	if err != nil {
-		return arch.Spec{}, false
-	}
-	s := h.Geometry().Model(r.Name, r.Dim.EMB, blocks)
-	return s, s.Validate() == nil
-}
-
-// defaultRef picks the reference of the budgets: --ref; else deit-b-distilled
-// or deit-b when the table's geometry is theirs; else the table's largest
-// model row; else a DeiT-B shape over the table's geometry.
+// defaultRef picks the reference of the budgets: --ref, else
+// reports.Reference of the table's header and models.
 func defaultRef(c *cli.Context, cs costSource) (arch.Spec, error) {
 	if name := c.String("ref"); name != "" {
 		return loadRef(name)
 	}
-	h := cs.Model.Header()
-	for _, name := range []string{"deit-b-distilled", "deit-b"} {
-		s, _ := arch.Preset(name)
-		if h.Tokens == s.Tokens() && (h.Image == 0 || h.Image == s.Image) && (h.Classes == 0 || h.Classes == s.Classes) {
-			return s, nil
-		}
-	}
-	if cs.Table != nil {
-		var best arch.Spec
-		for _, r := range cs.Table.Rows {
-			if s, ok := tableSpec(h, r); ok && s.MACs() > best.MACs() {
-				best = s
-			}
-		}
-		if best.EMB > 0 {
-			if best.Name == "" {
-				best.Name = "table model"
-			}
-			return best, nil
-		}
-	}
-	g := h.Geometry()
-	if g.Patch <= 0 || h.Tokens <= 0 {
+	ref, err := reports.Reference(cs.Model.Header(), cs.models())
+	if errors.Is(err, reports.ErrNoGeometry) {
 		return arch.Spec{}, usagef("the table's header gives no geometry: choose the budgets' reference with --ref")
 	}
-	return arch.DeiT("deit-b-shaped", 768, 12, g), nil
+	return ref, err
 }
 
 // family generates the rule's variants across --budget with the flags' rule.
@@ -203,92 +164,10 @@ func family(c *cli.Context, cs costSource, ref arch.Spec, prog func(done, total 
 	if err != nil {
 		return nil, err
 	}
-	return arch.Family(c.Context, latencyOf(cs.Model), arch.FamilyOptions{Rule: rule, Ref: ref, Budgets: budgets,
+	return arch.Family(c.Context, costmodel.LatencyFunc(cs.Model), arch.FamilyOptions{Rule: rule, Ref: ref, Budgets: budgets,
 		EMBStep: c.Int("emb-step"), MaxEMB: c.Int("max-emb"), Snap: c.Bool("snap"),
 		SnapOptions: arch.SnapOptions{MaxGrow: c.Float64("snap-grow")}, Progress: prog,
 		Unreachable: func(b, fastest float64) {
 			fmt.Fprintf(c.App.ErrWriter, "budget %.3g× skipped: the narrowest width tried predicts %.3g× the reference\n", b, fastest)
 		}})
-}
-
-// outDir prepares an output directory and a staging directory inside it:
-// files are written to the staging directory and moved into place only
-// when all of them are done, so a failure leaves nothing half-written.
-type outDir struct {
-	dir, stage string
-	files      []string
-}
-
-func newOutDir(dir string) (*outDir, error) {
-	if dir == "" {
-		return nil, usagef("--out DIR is required")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
-	}
-	stage, err := os.MkdirTemp(dir, ".nvitprof-partial-")
-	if err != nil {
-		return nil, fmt.Errorf("output directory %s is not writable: %w", dir, err)
-	}
-	return &outDir{dir: dir, stage: stage}, nil
-}
-
-// create opens name in the staging directory.
-func (o *outDir) create(name string) (*os.File, error) {
-	f, err := os.Create(filepath.Join(o.stage, name))
-	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", name, err)
-	}
-	o.files = append(o.files, name)
-	return f, nil
-}
-
-// write writes a whole file to the staging directory.
-func (o *outDir) write(name string, data []byte) error {
-	f, err := o.create(name)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
-}
-
-// commit moves every staged file into the directory.
-func (o *outDir) commit() error {
-	for _, name := range o.files {
-		if err := os.Rename(filepath.Join(o.stage, name), filepath.Join(o.dir, name)); err != nil {
-			return fmt.Errorf("output: %w", err)
-		}
-	}
-	return os.RemoveAll(o.stage)
-}
-
-// abort removes the staging directory.
-func (o *outDir) abort() { _ = os.RemoveAll(o.stage) }
-
-// writeFileAtomic writes path through a temporary file in its directory.
-func writeFileAtomic(path string, write func(f *os.File) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".partial-")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	werr := write(f)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("write %s: %w", path, werr)
-	}
-	return nil
 }

@@ -8,10 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
-	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/nvitprof/nvitprof/pruner"
@@ -31,8 +28,8 @@ in --steps steps with fine-tuning after each, until the predicted latency is at 
 predicted latency, loss, accuracy), step_NNN.safetensors (the last completed step), and at
 the end pruned.safetensors (timm naming, physically smaller tensors) and pruned.json (NViT
 dim file). Ctrl-C stops with every completed step on disk; --resume continues.
---eta 0 is the latency-blind baseline; --selection knapsack (HALP) matched or beat it in the
-README's runs, where NViT's score with eta 1 lost accuracy. A layer the cost model will not
+--eta 0 is the latency-blind baseline; --selection knapsack (HALP) removes the least saliency
+for the latency to cut, ratio ranks by saliency per latency saved. A layer the cost model will not
 narrow further (a width below its table's range) can still go whole (no heads, no MLP): a
 sub-block's fixed cost is a latency cliff the table predicts. The table must be measured with
 the model's tokens (sweep with its geometry: nvitprof sweep --emb ... with the same image/patch).
@@ -68,39 +65,6 @@ Examples:
 	}
 }
 
-// parseGroups reads --groups.
-func parseGroups(s string) (pruner.GroupSizes, error) {
-	var g pruner.GroupSizes
-	if s == "" {
-		return g, nil
-	}
-	for _, part := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		n, err := strconv.Atoi(v)
-		if !ok || err != nil || n < 1 {
-			return g, usagef("--groups %q: want dim=N pairs with N ≥ 1, e.g. emb=16,heads=2,qk=8,v=8,mlp=16", s)
-		}
-		switch strings.ToLower(k) {
-		case "emb":
-			g.EMB = n
-		case "heads", "head":
-			g.Heads = n
-		case "qk":
-			g.QK = n
-		case "v":
-			g.V = n
-		case "mlp":
-			g.MLP = n
-		default:
-			return g, usagef("--groups: unknown dimension %q (want emb, heads, qk, v, mlp)", k)
-		}
-	}
-	if g.EMB == 0 || g.Heads == 0 || g.QK == 0 || g.V == 0 || g.MLP == 0 {
-		return g, usagef("--groups %q: give all five of emb, heads, qk, v, mlp", s)
-	}
-	return g, nil
-}
-
 // pruneOptions reads the selection and fine-tuning flags.
 func pruneOptions(c *cli.Context) (pruner.Options, error) {
 	opt := pruner.DefaultOptions
@@ -116,8 +80,9 @@ func pruneOptions(c *cli.Context) (pruner.Options, error) {
 		return opt, usageError{err}
 	}
 	opt.Selection = sel
-	if opt.Groups, err = parseGroups(c.String("groups")); err != nil {
-		return opt, err
+	var ge *pruner.GroupSizesError
+	if opt.Groups, err = pruner.ParseGroupSizes(c.String("groups")); errors.As(err, &ge) {
+		return opt, usagef("--groups %q: %s", ge.Text, ge.Reason)
 	}
 	opt.Saliency.Batches = c.Int("saliency-batches")
 	opt.FineTune.Steps, opt.Final.Steps = c.Int("finetune-steps"), c.Int("final-steps")
@@ -133,19 +98,11 @@ func pruneOptions(c *cli.Context) (pruner.Options, error) {
 
 // loadWeights reads --weights for --arch (or the architecture the file records).
 func loadWeights(path, archPath string) (*pruner.Weights, error) {
-	var spec *arch.Spec
-	if archPath != "" {
-		data, err := os.ReadFile(archPath)
-		if err != nil {
-			return nil, fmt.Errorf("read arch: %w", err)
-		}
-		s, err := arch.ParseFile(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", archPath, err)
-		}
-		spec = &s
+	w, err := pruner.LoadWeights(path, archPath)
+	if errors.Is(err, pruner.ErrNoArch) {
+		return nil, fmt.Errorf("%w: give one (--arch)", err)
 	}
-	return pruner.LoadTimm(path, spec)
+	return w, err
 }
 
 func runPrune(c *cli.Context) error {
@@ -190,26 +147,36 @@ func runPrune(c *cli.Context) error {
 	return nil
 }
 
-// pruneRun runs the pruner with progress lines on stderr; an interruption
-// says how to resume.
+// pruneRun runs the pruner into dir with progress lines on stderr, and
+// draws the finished run's trajectory.
 func pruneRun(c *cli.Context, dev *profiler.Device, dense *pruner.Weights, model costmodel.Predictor, train *pruner.Dataset,
 	opt pruner.Options, dir string, resume, quiet bool) (*pruner.Result, error) {
 	w := c.App.ErrWriter
 	if quiet {
 		w = io.Discard
 	}
+	opt.Dir, opt.Resume = dir, resume
 	opt.Logf = func(format string, args ...any) { fmt.Fprintf(w, "prune: "+format+"\n", args...) }
-	res, err := pruner.Run(c.Context, dev.Backend, dense, model, train, opt, dir, resume)
-	if err != nil && errors.Is(err, context.Canceled) {
-		return nil, fmt.Errorf("interrupted: the completed steps are in %s; continue with --resume", dir)
-	}
+	r, err := pruner.NewRun(dev.Backend, dense, model, train, opt)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	if err := writeTrajectoryFigure(dir); err != nil {
-		return res, err
+	res, err := r.Run(c.Context)
+	if err != nil {
+		return nil, pruneError(err, dir)
 	}
-	return res, nil
+	return res, writeTrajectoryFigure(dir)
+}
+
+// pruneError says which flag gets a stopped or refused run going.
+func pruneError(err error, dir string) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("interrupted: the completed steps are in %s; continue with --resume", dir)
+	case errors.Is(err, pruner.ErrRunExists):
+		return fmt.Errorf("%s already holds a run (%s): add --resume to continue it, or choose another output directory", dir, pruner.LogFile)
+	}
+	return err
 }
 
 // writeTrajectoryFigure draws a run's log.jsonl as trajectory.png beside it.

@@ -3,28 +3,30 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
-	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/pruner"
 )
 
-// imageFolder writes a two-class folder of 8×8 grey PNGs: bright top half
-// ("top") or bright bottom half ("bottom").
-func imageFolder(t *testing.T) string {
+// imageFolder writes a two-class folder of 8×8 grey PNGs into dir/img:
+// bright top half ("top") or bright bottom half ("bottom").
+func imageFolder(t *testing.T, dir string) string {
 	t.Helper()
-	dir := t.TempDir()
+	dir = filepath.Join(dir, "img")
 	for class, top := range map[string]bool{"top": true, "bottom": false} {
-		os.MkdirAll(filepath.Join(dir, class), 0o755)
+		if err := os.MkdirAll(filepath.Join(dir, class), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		for i := range 30 {
 			img := image.NewGray(image.Rect(0, 0, 8, 8))
 			for y := range 8 {
@@ -36,7 +38,7 @@ func imageFolder(t *testing.T) string {
 					img.SetGray(x, y, color.Gray{v})
 				}
 			}
-			f, err := os.Create(filepath.Join(dir, class, filepath.Base(class)+string(rune('a'+i))+".png"))
+			f, err := os.Create(filepath.Join(dir, class, class+string(rune('a'+i))+".png"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,14 +50,14 @@ func imageFolder(t *testing.T) string {
 }
 
 // cpuTable writes a synthetic latency table (latency following MACs) for
-// 8×8 images with 4×4 patches (5 tokens) over embs.
-func cpuTable(t *testing.T, embs []int) string {
+// 8×8 images with 4×4 patches (5 tokens) over embs into dir/name.
+func cpuTable(t *testing.T, dir, name string, embs []int) string {
 	t.Helper()
 	h := tablefmt.Header{Version: tablefmt.FormatVersion, Device: "cpu", DeviceKind: "cpu", Runtime: "gomlx", Backend: "go",
 		DType: "float32", Batch: 4, Tokens: 5, Image: 8, Patch: 4, Channels: 1, Classes: 2,
 		Method: tablefmt.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: 5, NoiseThreshold: 0.05},
 		Time:   time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	path := filepath.Join(t.TempDir(), "cpu.jsonl")
+	path := filepath.Join(dir, name)
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -94,144 +96,153 @@ func cpuTable(t *testing.T, embs []int) string {
 var tinyModelFlags = []string{"--image", "8", "--patch", "4", "--channels", "1", "--classes", "2",
 	"--emb", "8", "--depth", "2", "--heads", "2", "--qk", "4", "--v", "4", "--mlp", "8"}
 
-// TestTrainThenPrune runs train and prune through the CLI on a tiny model
-// and an image folder, checks the outputs, interrupts nothing but reruns
-// with --resume (a finished run is kept), and checks bad inputs.
+// TestTrainThenPrune trains and prunes a tiny model through the CLI, reruns
+// the finished run with --resume, prunes latency-blind beside it and
+// compares the two. What the files hold is pruner's to test.
 func TestTrainThenPrune(t *testing.T) {
-	data := "folder:" + imageFolder(t)
-	model := filepath.Join(t.TempDir(), "m")
-	args := append([]string{"train", "--data", data, "--steps", "30", "--train-batch", "8", "--out", model, "-q"}, tinyModelFlags...)
-	out, errOut, code := nvitprof(t, args...)
-	if code != 0 {
-		t.Fatalf("train: exit %d: %s", code, errOut)
+	dir := t.TempDir()
+	data := "folder:" + imageFolder(t, dir)
+	model := filepath.Join(dir, "m")
+	out, errOut, code := nvitprof(t, append([]string{"train", "--data", data, "--steps", "30", "--train-batch", "8", "--out", model, "-q"}, tinyModelFlags...)...)
+	if code != 0 || !strings.Contains(out, "test top-1") {
+		t.Fatalf("train: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	if !strings.Contains(out, "test top-1") {
-		t.Errorf("train output %q", out)
+	runs := filepath.Join(dir, "runs")
+	aware := filepath.Join(runs, "aware")
+	pargs := []string{"prune", "--weights", filepath.Join(model, pruner.ModelWeights), "--table", cpuTable(t, dir, "cpu.jsonl", []int{4, 8}),
+		"--data", data, "--target", "0.6", "--steps", "2", "--finetune-steps", "3", "--final-steps", "3", "--train-batch", "8", "--saliency-batches", "2"}
+	out, errOut, code = nvitprof(t, append(pargs, "--out", aware)...)
+	if code != 0 || !strings.Contains(out, "% of dense") || !strings.Contains(errOut, "prune: step 2/2") {
+		t.Fatalf("prune: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
-	table := cpuTable(t, []int{4, 8})
-	runs := t.TempDir()
-	pruned := filepath.Join(runs, "p")
-	pargs := []string{"prune", "--weights", filepath.Join(model, "model.safetensors"), "--table", table, "--data", data,
-		"--target", "0.6", "--steps", "2", "--finetune-steps", "3", "--final-steps", "3", "--train-batch", "8", "--saliency-batches", "2", "--out", pruned}
-	out, errOut, code = nvitprof(t, pargs...)
-	if code != 0 {
-		t.Fatalf("prune: exit %d: %s", code, errOut)
+	for _, f := range []string{pruner.PrunedWeights, pruner.PrunedArch, pruner.LogFile, pruner.RunFile, "trajectory.png"} {
+		if _, err := os.Stat(filepath.Join(aware, f)); err != nil {
+			t.Error(err)
+		}
 	}
-	if !strings.Contains(out, "% of dense") || !strings.Contains(errOut, "step 2/2") {
-		t.Errorf("prune output %q, progress %q", out, errOut)
-	}
-	logs, err := pruner.ReadLog(filepath.Join(pruned, pruner.LogFile))
-	if err != nil || len(logs) != 3 || logs[2].Relative > 0.6 {
-		t.Fatalf("log: %+v, %v", logs, err)
-	}
-	if img, err := os.ReadFile(filepath.Join(pruned, "trajectory.png")); err != nil || !bytes.HasPrefix(img, []byte("\x89PNG")) {
-		t.Errorf("trajectory figure: %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(pruned, pruner.PrunedArch)); err != nil {
-		t.Error(err)
-	}
-	// The pruned model loads with its own architecture file.
-	if _, err := loadWeights(filepath.Join(pruned, pruner.PrunedWeights), filepath.Join(pruned, pruner.PrunedArch)); err != nil {
-		t.Error(err)
-	}
-	_, errOut, code = nvitprof(t, append(pargs, "--resume")...)
-	if code != 0 {
+	if _, errOut, code := nvitprof(t, append(pargs, "--out", aware, "--resume")...); code != 0 || !strings.Contains(errOut, "resuming") {
 		t.Errorf("resume of a finished run: exit %d: %s", code, errOut)
 	}
-
-	// The latency-blind run beside it, and the two compared.
-	blind := filepath.Join(runs, "blind")
-	bargs := append(slices.Clone(pargs[:len(pargs)-2]), "--eta", "0", "--out", blind, "-q")
-	if _, errOut, code := nvitprof(t, bargs...); code != 0 {
+	if _, errOut, code := nvitprof(t, append(pargs, "--eta", "0", "--out", filepath.Join(runs, "blind"), "-q")...); code != 0 || errOut != "" {
 		t.Fatalf("blind prune: exit %d: %s", code, errOut)
 	}
-	checkPruneCompare(t, runs, pruned, blind)
-
-	w := filepath.Join(model, "model.safetensors")
-	for _, tc := range []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
-		{"target above 1", []string{"prune", "--weights", w, "--table", table, "--target", "1.5", "--out", t.TempDir()}, exitUsage, "--target"},
-		{"no weights", []string{"prune", "--table", table, "--out", t.TempDir()}, exitUsage, "--weights"},
-		{"no table", []string{"prune", "--weights", w, "--out", t.TempDir()}, exitUsage, "--table"},
-		{"unreachable", []string{"prune", "--weights", w, "--table", table, "--data", data, "--target", "0.01", "--out", t.TempDir()}, exitFailure, "below what pruning can reach"},
-		{"weights of another arch", []string{"prune", "--weights", filepath.Join(pruned, pruner.PrunedWeights), "--arch", filepath.Join(model, "model.json"),
-			"--table", table, "--out", t.TempDir()}, exitFailure, "do not match the architecture"},
-		{"table of another EMB range", []string{"prune", "--weights", w, "--table", cpuTable(t, []int{256, 512}), "--data", data, "--out", t.TempDir()}, exitFailure, "cost model"},
-		{"bad groups", []string{"prune", "--weights", w, "--table", table, "--groups", "emb=2", "--out", t.TempDir()}, exitUsage, "--groups"},
-		{"rerun without resume", nil, exitFailure, "--resume"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			args := tc.args
-			if tc.name == "rerun without resume" {
-				args = pargs
-			}
-			_, errOut, code := nvitprof(t, args...)
-			if code != tc.code || !strings.Contains(errOut, tc.want) || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
-				t.Errorf("exit %d (want %d), stderr %q (want %q)", code, tc.code, errOut, tc.want)
-			}
-		})
-	}
-}
-
-// checkPruneCompare runs prune-compare on the folder holding a run with
-// NViT's score (aware) and a latency-blind one (blind) of the same dense
-// model, table, target and seed: one setting, one pair, whose difference
-// must be the two logs' final top-1 apart.
-func checkPruneCompare(t *testing.T, folder, aware, blind string) {
-	t.Helper()
-	final := func(dir string) pruner.StepLog {
-		logs, err := pruner.ReadLog(filepath.Join(dir, pruner.LogFile))
-		if err != nil || len(logs) == 0 {
-			t.Fatalf("%s: %v", dir, err)
-		}
-		return logs[len(logs)-1]
-	}
-	want := 100 * (final(aware).Accuracy - final(blind).Accuracy)
-	fig := filepath.Join(t.TempDir(), "compare.png")
-	out, errOut, code := nvitprof(t, "prune-compare", "--format", "json", "--out", fig, folder)
-	if code != 0 {
-		t.Fatalf("prune-compare: exit %d: %s", code, errOut)
-	}
+	fig := filepath.Join(dir, "compare.png")
+	out, errOut, code = nvitprof(t, "prune-compare", "--format", "json", "--out", fig, runs)
 	var got struct {
-		Settings []struct {
-			Runs   []struct{ Method string }
-			Paired []struct {
-				Method string
-				Diffs  []float64
-				SE     *float64
-			}
-		}
+		Settings []struct{ Paired []struct{ Method string } }
 	}
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	if len(got.Settings) != 1 || len(got.Settings[0].Runs) != 2 || len(got.Settings[0].Paired) != 1 {
-		t.Fatalf("prune-compare: %s", out)
-	}
-	p := got.Settings[0].Paired[0]
-	if p.Method != "NViT score, eta 1" || len(p.Diffs) != 1 || math.Abs(p.Diffs[0]-want) > 1e-9 || p.SE != nil {
-		t.Errorf("pair %+v, want NViT score, eta 1 at %+.4f points with no standard error (one seed)", p, want)
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || len(got.Settings) != 1 || len(got.Settings[0].Paired) != 1 {
+		t.Fatalf("prune-compare: exit %d, %v: %s%s", code, err, out, errOut)
 	}
 	if img, err := os.ReadFile(fig); err != nil || !bytes.HasPrefix(img, []byte("\x89PNG")) {
 		t.Errorf("comparison figure: %v", err)
 	}
-	for _, tc := range []struct {
-		args []string
-		code int
-		want string
-	}{
-		{[]string{"prune-compare"}, exitUsage, "run directories"},
-		{[]string{"prune-compare", folder, "--out", fig}, exitUsage, "flags go first"},
-		{[]string{"prune-compare", t.TempDir()}, exitFailure, "neither a pruning run"},
-		{[]string{"prune-compare", "--out", filepath.Join(t.TempDir(), "f.gif"), folder}, exitUsage, "--out"},
-	} {
-		_, errOut, code := nvitprof(t, tc.args...)
-		if code != tc.code || !strings.Contains(errOut, tc.want) {
-			t.Errorf("%q: exit %d (want %d), stderr %q (want %q)", tc.args, code, tc.code, errOut, tc.want)
+}
+
+// TestPruneCompareGolden compares recorded runs (testdata/prune-compare:
+// two seeds of the knapsack and of the blind run, one of NViT's score, one
+// unfinished) as text and as JSON.
+func TestPruneCompareGolden(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		out, errOut, code := nvitprof(t, "prune-compare", "--format", format, "testdata/prune-compare")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", format, code, errOut)
 		}
+		checkGolden(t, "prune-compare."+format+".stdout", out)
+		checkGolden(t, "prune-compare."+format+".stderr", errOut)
+	}
+}
+
+// TestPruneErrors runs the pruning commands on bad input from a folder of
+// tiny inputs (so that messages name relative paths) and compares what they
+// print and their exit codes with testdata/prune-errors.golden.
+func TestPruneErrors(t *testing.T) {
+	dir := t.TempDir()
+	tinyInputs(t, dir)
+	var transcript strings.Builder
+	t.Run("in the inputs' folder", func(t *testing.T) {
+		t.Chdir(dir)
+		pruneErrorTranscript(t, &transcript)
+	})
+	checkGolden(t, "prune-errors.golden", transcript.String())
+}
+
+// pruneErrorTranscript runs the commands of TestPruneErrors, writing each
+// command line, exit code and output to transcript.
+func pruneErrorTranscript(t *testing.T, transcript *strings.Builder) {
+	prune := func(args ...string) []string { return append([]string{"prune", "--table", "cpu.jsonl"}, args...) }
+	data := []string{"--weights", "m.safetensors", "--data", "folder:img", "--out", "o"}
+	for _, args := range [][]string{
+		{"prune", "--table", "cpu.jsonl", "--out", "o"},
+		{"prune", "--weights", "m.safetensors", "--out", "o"},
+		prune("--weights", "m.safetensors"),
+		prune(append(data, "--target", "1.5")...),
+		prune(append(data, "--groups", "emb=2")...),
+		prune(append(data, "--groups", "emb=1,heads=1,qk=1,v=1,ffn=1")...),
+		prune("--weights", "m.safetensors", "--data", "bogus", "--out", "o"),
+		prune("--weights", "m.safetensors", "--data", "cifar10", "--out", "o"),
+		prune("--weights", "bare.safetensors", "--out", "o"),
+		prune("--weights", "m.safetensors", "--arch", "wider.json", "--out", "o"),
+		prune("--weights", "m.safetensors", "--data", "folder:img", "--target", "0.6", "--out", "used"),
+		prune(append(data, "--target", "0.01")...),
+		{"prune", "--table", "wide.jsonl", "--weights", "m.safetensors", "--data", "folder:img", "--out", "o"},
+		{"train", "--data", "bogus", "--out", "o"},
+		{"train", "--data", "folder:img"},
+		{"prune-compare"},
+		{"prune-compare", "used", "--out", "f.png"},
+		{"prune-compare", "img"},
+		{"prune-compare", "--format", "xml", "used"},
+		{"prune-compare", "--out", "f.gif", "used"},
+	} {
+		out, errOut, code := nvitprof(t, args...)
+		fmt.Fprintf(transcript, "$ nvitprof %s\nexit %d\n%s%s\n", strings.Join(args, " "), code, out, errOut)
+	}
+}
+
+// tinyInputs writes into dir what TestPruneErrors needs: an image folder
+// (img), tinyModelFlags' model with random weights (m.safetensors; the same
+// without its recorded architecture, bare.safetensors; another
+// architecture, wider.json), a table (cpu.jsonl) and one of other widths
+// (wide.jsonl), and a folder holding a run (used).
+func tinyInputs(t *testing.T, dir string) {
+	t.Helper()
+	imageFolder(t, dir)
+	s := arch.Spec{Name: "vit", Image: 8, Patch: 4, Channels: 1, Classes: 2, ExtraTokens: 1, EMB: 8,
+		Blocks: arch.Uniform(2, arch.Block{Heads: 2, QK: 4, V: 4, MLP: 8})}
+	dev, err := openCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	w, err := pruner.Init(dev.Backend, s, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pruner.SaveTimm(filepath.Join(dir, "m.safetensors"), w); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := pruner.ToTimm(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pruner.SaveSafetensors(filepath.Join(dir, "bare.safetensors"), &pruner.TensorFile{Tensors: ts}); err != nil {
+		t.Fatal(err)
+	}
+	wider := s.Clone()
+	wider.Blocks[1].MLP = 16
+	a, err := arch.MarshalFile(wider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "wider.json"), a, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cpuTable(t, dir, "cpu.jsonl", []int{4, 8})
+	cpuTable(t, dir, "wide.jsonl", []int{256, 512})
+	if err := os.MkdirAll(filepath.Join(dir, "used"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "used", pruner.LogFile), nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,10 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/nvitprof/nvitprof/arch"
@@ -17,44 +16,17 @@ import (
 var dataFlag = &cli.StringFlag{Name: "data", Value: "mnist",
 	Usage: "`DATA`: mnist (from the GoMNIST module, no download), folder:DIR (one sub-folder per class) or cifar10:DIR (CIFAR-10 binary batches)"}
 
-// loadData reads --data for a model of s's geometry: the training set and
-// the test set (an image folder keeps a tenth of its images for testing).
+// loadData reads --data for a model of s's geometry (pruner.LoadData).
 func loadData(spec string, s arch.Spec) (train, test *pruner.Dataset, err error) {
-	kind, dir, _ := strings.Cut(spec, ":")
-	switch kind {
-	case "mnist":
-		d, err := pruner.MNISTDir()
-		if err != nil {
-			return nil, nil, err
-		}
-		train, test, err = pruner.LoadMNIST(d)
-		if err != nil {
-			return nil, nil, err
-		}
-	case "cifar10":
-		if dir == "" {
-			return nil, nil, usagef("--data cifar10:DIR needs the folder of the binary batches")
-		}
-		if train, test, err = pruner.LoadCIFAR10(dir); err != nil {
-			return nil, nil, err
-		}
-	case "folder":
-		if dir == "" {
-			return nil, nil, usagef("--data folder:DIR needs the image folder")
-		}
-		all, err := pruner.LoadImageFolder(dir, s.Image, s.Channels)
-		if err != nil {
-			return nil, nil, err
-		}
-		test, train = all.Split(max(1, all.Len()/10), 1)
-	default:
-		return nil, nil, usagef("unknown --data %q: want mnist, folder:DIR or cifar10:DIR", spec)
+	train, test, err = pruner.LoadData(spec, s)
+	var de *pruner.DataSpecError
+	switch {
+	case errors.As(err, &de) && de.Needs != "":
+		return nil, nil, usagef("--data %s:DIR needs %s", de.Kind, de.Needs)
+	case errors.As(err, &de):
+		return nil, nil, usagef("unknown --data %q: want mnist, folder:DIR or cifar10:DIR", de.Spec)
 	}
-	if train.Channels != s.Channels || train.Height != s.Image || train.Classes != s.Classes {
-		return nil, nil, fmt.Errorf("%s has %d×%d×%d images in %d classes; the model takes %d×%d×%d in %d classes",
-			spec, train.Channels, train.Height, train.Width, train.Classes, s.Channels, s.Image, s.Image, s.Classes)
-	}
-	return train, test, nil
+	return train, test, err
 }
 
 // openCPU opens the pure-Go backend (ops run sequentially: see profiler.OpenDevice).
@@ -68,7 +40,7 @@ func trainCmd() *cli.Command {
 		Description: `Trains a ViT with nvitprof's own GoMLX graphs on GoMLX's pure-Go backend and writes
 DIR/model.safetensors (timm DeiT naming) and DIR/model.json (the architecture, an NViT dim
 file), ready for nvitprof prune. The default model takes MNIST's 28×28 digits as four
-14×14 patches (5 tokens with the cls token): about 97% top-1 after a few minutes on two cores.
+14×14 patches (5 tokens with the cls token).
 Examples:
   nvitprof train --out mnist-vit
   nvitprof train --data cifar10:cifar-10-batches-bin --image 32 --patch 4 --channels 3 --emb 96 --out cifar-vit`,
@@ -92,33 +64,36 @@ Examples:
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR`"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 		},
-		Action: func(c *cli.Context) error {
-			out := c.String("out")
-			if out == "" {
-				return usagef("--out DIR is required: where the model goes")
-			}
-			s := arch.Spec{Name: "vit", Image: c.Int("image"), Patch: c.Int("patch"), Channels: c.Int("channels"),
-				Classes: c.Int("classes"), ExtraTokens: 1, EMB: c.Int("emb"),
-				Blocks: arch.Uniform(c.Int("depth"), arch.Block{Heads: c.Int("heads"), QK: c.Int("qk"), V: c.Int("v"), MLP: c.Int("mlp")})}
-			if err := s.Validate(); err != nil {
-				return usageError{err}
-			}
-			opt := pruner.DefaultTrainOptions
-			opt.Steps, opt.BatchSize, opt.LR, opt.WeightDecay = c.Int("steps"), c.Int("train-batch"), c.Float64("lr"), c.Float64("weight-decay")
-			opt.Warmup = max(1, opt.Steps/15)
-			opt.Seed = uint64(c.Int64("seed"))
-			res, err := trainModel(c, s, c.String("data"), opt, c.Int64("seed"), out, c.Bool("quiet"))
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(c.App.Writer, "%s: %s, %d params, test top-1 %.2f%% (%d images), trained %d steps (%.2f epochs) in %s\n",
-				filepath.Join(out, "model.safetensors"), dimLine(s), s.Params(), 100*res.test.Accuracy, res.test.N,
-				res.train.Steps, res.train.Epochs, res.elapsed.Round(time.Second))
-			return nil
-		},
+		Action: runTrain,
 	}
 }
 
+func runTrain(c *cli.Context) error {
+	out := c.String("out")
+	if out == "" {
+		return usagef("--out DIR is required: where the model goes")
+	}
+	s := arch.Spec{Name: "vit", Image: c.Int("image"), Patch: c.Int("patch"), Channels: c.Int("channels"),
+		Classes: c.Int("classes"), ExtraTokens: 1, EMB: c.Int("emb"),
+		Blocks: arch.Uniform(c.Int("depth"), arch.Block{Heads: c.Int("heads"), QK: c.Int("qk"), V: c.Int("v"), MLP: c.Int("mlp")})}
+	if err := s.Validate(); err != nil {
+		return usageError{err}
+	}
+	opt := pruner.DefaultTrainOptions
+	opt.Steps, opt.BatchSize, opt.LR, opt.WeightDecay = c.Int("steps"), c.Int("train-batch"), c.Float64("lr"), c.Float64("weight-decay")
+	opt.Warmup = max(1, opt.Steps/15)
+	opt.Seed = uint64(c.Int64("seed"))
+	res, err := trainModel(c, s, c.String("data"), opt, c.Int64("seed"), out, c.Bool("quiet"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "%s: %s, %d params, test top-1 %.2f%% (%d images), trained %d steps (%.2f epochs) in %s\n",
+		filepath.Join(out, pruner.ModelWeights), dimLine(s), s.Params(), 100*res.test.Accuracy, res.test.N,
+		res.train.Steps, res.train.Epochs, res.elapsed.Round(time.Second))
+	return nil
+}
+
+// trained is a model trainModel trained, and how long it took from loading the data.
 type trained struct {
 	weights *pruner.Weights
 	train   pruner.TrainResult
@@ -126,7 +101,8 @@ type trained struct {
 	elapsed time.Duration
 }
 
-// trainModel trains s on data from scratch and writes DIR/model.safetensors and DIR/model.json.
+// trainModel trains s on data from scratch with a progress bar and writes
+// DIR/model.safetensors and DIR/model.json (pruner.TrainModel).
 func trainModel(c *cli.Context, s arch.Spec, data string, opt pruner.TrainOptions, seed int64, out string, quiet bool) (trained, error) {
 	start := time.Now()
 	trainSet, testSet, err := loadData(data, s)
@@ -138,35 +114,14 @@ func trainModel(c *cli.Context, s arch.Spec, data string, opt pruner.TrainOption
 		return trained{}, err
 	}
 	defer dev.Close()
-	w, err := pruner.Init(dev.Backend, s, seed)
-	if err != nil {
-		return trained{}, err
-	}
 	prog := newProgress(c.App.ErrWriter, "train", opt.Steps, quiet)
 	opt.Progress = func(step, steps int, loss float64) { prog.step(step, fmt.Sprintf("loss %.4f", loss)) }
-	w, res, err := pruner.Train(c.Context, dev.Backend, w, trainSet, opt)
+	res, err := pruner.TrainModel(c.Context, dev.Backend, s, seed, trainSet, testSet, opt, out)
 	prog.finish()
 	if err != nil {
 		return trained{}, err
 	}
-	ev, err := pruner.Evaluate(c.Context, dev.Backend, w, testSet, 500)
-	if err != nil {
-		return trained{}, err
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return trained{}, err
-	}
-	if err := pruner.SaveTimm(filepath.Join(out, "model.safetensors"), w); err != nil {
-		return trained{}, err
-	}
-	a, err := arch.MarshalFile(s)
-	if err != nil {
-		return trained{}, err
-	}
-	if err := os.WriteFile(filepath.Join(out, "model.json"), append(a, '\n'), 0o644); err != nil {
-		return trained{}, err
-	}
-	return trained{weights: w, train: res, test: ev, elapsed: time.Since(start)}, nil
+	return trained{weights: res.Weights, train: res.Train, test: res.Test, elapsed: time.Since(start)}, nil
 }
 
 // dimLine is an architecture's dims on one line.

@@ -78,7 +78,7 @@ func sameLUTRows(a, b Table) bool {
 			return false
 		}
 		o.MedianMS = r.MedianMS
-		if o != r {
+		if !reflect.DeepEqual(o, r) {
 			return false
 		}
 	}

@@ -1,6 +1,7 @@
 package pruner
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nvitprof/nvitprof/costmodel"
 )
 
 func quickOptions() Options {
@@ -29,7 +32,8 @@ func TestRun(t *testing.T) {
 	opt := quickOptions()
 	opt.Eval = synthetic(128, 7)
 	dir := t.TempDir()
-	res, err := Run(context.Background(), backend, dense, model, data, opt, dir, false)
+	opt.Dir = dir
+	res, err := prune(context.Background(), dense, model, data, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,27 +51,35 @@ func TestRun(t *testing.T) {
 			t.Errorf("step %d: predicted %g (before %g, target %g)", i, logs[i].PredictedMS, logs[i-1].PredictedMS, logs[i].TargetMS)
 		}
 	}
-	s := res.Weights.Spec
-	if _, err := LoadTimm(filepath.Join(dir, PrunedWeights), &s); err != nil {
-		t.Fatal(err)
+	// The pruned model loads with its own architecture file; of the
+	// checkpoints only the last is left.
+	if w, err := LoadWeights(filepath.Join(dir, PrunedWeights), filepath.Join(dir, PrunedArch)); err != nil || !sameArch(w.Spec, res.Weights.Spec) {
+		t.Fatalf("pruned model: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, PrunedArch)); err != nil {
-		t.Fatal(err)
+	if cps, _ := filepath.Glob(filepath.Join(dir, "step_*")); len(cps) != 1 || filepath.Base(cps[0]) != "step_003.safetensors" {
+		t.Errorf("checkpoints %q, want the last step's only", cps)
 	}
-	if _, err := Run(context.Background(), backend, dense, model, data, opt, dir, false); err == nil || !strings.Contains(err.Error(), "--resume") {
+	if _, err := prune(context.Background(), dense, model, data, opt); !errors.Is(err, ErrRunExists) || !strings.Contains(err.Error(), dir) {
 		t.Errorf("rerun into a used directory: %v", err)
+	}
+	// A finished run resumes to its end, adding no step.
+	again := opt
+	again.Resume = true
+	if res, err := prune(context.Background(), dense, model, data, again); err != nil || len(res.Log) != opt.Steps+1 {
+		t.Errorf("resume of a finished run: %v", err)
 	}
 
 	// Interrupted after step 1, then resumed.
 	dir2 := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	opt2 := opt
+	opt2.Dir = dir2
 	opt2.Logf = func(format string, args ...any) {
 		if strings.HasPrefix(format, "step") {
 			cancel()
 		}
 	}
-	if _, err := Run(ctx, backend, dense, model, data, opt2, dir2, false); !errors.Is(err, context.Canceled) {
+	if _, err := prune(ctx, dense, model, data, opt2); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
 	if logs, _ := ReadLog(filepath.Join(dir2, LogFile)); len(logs) != 2 {
@@ -79,7 +91,8 @@ func TestRun(t *testing.T) {
 	f.Close()
 	var lines []string
 	opt2.Logf = func(format string, args ...any) { lines = append(lines, format) }
-	res2, err := Run(context.Background(), backend, dense, model, data, opt2, dir2, true)
+	opt2.Resume = true
+	res2, err := prune(context.Background(), dense, model, data, opt2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,14 +102,20 @@ func TestRun(t *testing.T) {
 	if dimString(res2.Final.Dim) != dimString(res.Final.Dim) {
 		t.Errorf("resumed run ended at %s, the uninterrupted one at %s", dimString(res2.Final.Dim), dimString(res.Final.Dim))
 	}
-	other := opt
+	// Every step's random streams depend on the step alone: the weights are the same too.
+	a, _ := os.ReadFile(filepath.Join(dir, PrunedWeights))
+	b, _ := os.ReadFile(filepath.Join(dir2, PrunedWeights))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("the resumed run's weights differ from the uninterrupted run's")
+	}
+	other := opt2
 	other.Eta = 0
-	if _, err := Run(context.Background(), backend, dense, model, data, other, dir2, true); err == nil || !strings.Contains(err.Error(), "eta") {
+	if _, err := prune(context.Background(), dense, model, data, other); err == nil || !strings.Contains(err.Error(), "eta") {
 		t.Errorf("resume with another eta: %v", err)
 	}
-	other = opt
+	other = opt2
 	other.Seed = 1
-	if _, err := Run(context.Background(), backend, dense, model, data, other, dir2, true); err == nil || !strings.Contains(err.Error(), "seed 1") {
+	if _, err := prune(context.Background(), dense, model, data, other); err == nil || !strings.Contains(err.Error(), "seed 1") {
 		t.Errorf("resume with another seed: %v", err)
 	}
 }
@@ -115,11 +134,14 @@ func TestRunBadInput(t *testing.T) {
 		{"unreachable", func(o *Options) { o.Target = 0.01 }, "below what pruning can reach"},
 		{"negative eta", func(o *Options) { o.Eta = -1 }, "eta"},
 		{"bad selection", func(o *Options) { o.Selection = "random" }, "selection"},
+		{"bad groups", func(o *Options) { o.Groups.MLP = -1 }, "group sizes"},
+		{"no directory", func(o *Options) { o.Dir = "" }, "directory"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := quickOptions()
+			o.Dir = t.TempDir()
 			tc.mutate(&o)
-			_, err := Run(context.Background(), backend, dense, model, data, o, t.TempDir(), false)
+			_, err := NewRun(backend, dense, model, data, o)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one mentioning %q", err, tc.want)
 			}
@@ -131,9 +153,20 @@ func TestRunBadInput(t *testing.T) {
 	d := synthetic(8, 1)
 	d.Height, d.Width = 16, 16
 	d.Pixels = make([]uint8, 8*256)
-	if _, err := Run(context.Background(), backend, w, model, d, quickOptions(), t.TempDir(), false); err == nil || !strings.Contains(err.Error(), "tokens") {
+	o := quickOptions()
+	o.Dir = t.TempDir()
+	if _, err := NewRun(backend, w, model, d, o); err == nil || !strings.Contains(err.Error(), "tokens") {
 		t.Errorf("model of another geometry than the table: %v", err)
 	}
+}
+
+// prune runs NewRun and Run.
+func prune(ctx context.Context, dense *Weights, model costmodel.Predictor, data *Dataset, opt Options) (*Result, error) {
+	r, err := NewRun(backend, dense, model, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	return r.Run(ctx)
 }
 
 // resumeFixture is a run directory as Run leaves it before any log line:
