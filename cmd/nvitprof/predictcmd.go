@@ -101,11 +101,3 @@ func loadRef(name string) (arch.Spec, error) {
 	}
 	return s, nil
 }
-
-// nameOr is name, or def when name is empty.
-func nameOr(name, def string) string {
-	if name != "" {
-		return name
-	}
-	return def
-}
