@@ -53,7 +53,7 @@ step devices 60 "$BIN" devices
 # tokens, EMB 768), ours and JAX's, same XLA, same GPU.
 step vsjax 60 $DEIT $VSJAX --out "$T/vsjax.jsonl"
 step jax 100 sh -c "$PY bench/jax_ref.py >$T/jax.jsonl"
-step vsjax-compare 30 "$PY" bench/compare.py jax "$T/vsjax.jsonl" "$T/jax.jsonl"
+step vsjax-compare 30 "$PY" bench/vsjax.py "$T/vsjax.jsonl" "$T/jax.jsonl"
 
 # Throughput on NViT's decomposed grid: one process (as shipped), then eight
 # compiling processes, frozen while another times (before freezing, their
@@ -66,13 +66,13 @@ step throughput-w8 50 $N --shard 1/24 --workers 8 --out "$T/nvit-w8.jsonl"
 for run in a b; do
   step repeat-$run 50 $DEIT --quiet $SMALL --out "$T/repeat-$run.jsonl"
 done
-step repeatability 30 "$PY" bench/compare.py repeat "$T/repeat-a.jsonl" "$T/repeat-b.jsonl"
+step repeatability 30 "$BIN" eval --table "$T/repeat-a.jsonl" --replicate "$T/repeat-b.jsonl"
 
 # Additivity: DeiT-S and DeiT-B whole models against their parts (the parts
 # are repeat-a's configurations; bf16, batch 256).
 step additivity-sweep 120 $BIN sweep --device cuda:0 --preset deit --quiet --validation 0 \
   --models deit-s,deit-b $SMALL --out "$T/additivity.jsonl"
-step additivity 30 "$PY" bench/compare.py add "$T/additivity.jsonl"
+step additivity 30 "$BIN" eval --kind nvit-interp --table "$T/additivity.jsonl"
 
 # Fidelity at batch 1 (blocks of different sizes must not all read the same
 # dispatch-bound time), measured twice.
@@ -80,7 +80,7 @@ for run in a b; do
   step fidelity-$run 40 $DEIT --quiet --emb 768 --heads 3,12 --qk 64 --v 64 --mlp 256,3072 --batch 1 \
     --out "$T/fidelity-$run.jsonl"
 done
-step fidelity-repeat 30 "$PY" bench/compare.py repeat "$T/fidelity-a.jsonl" "$T/fidelity-b.jsonl"
+step fidelity-repeat 30 "$BIN" eval --table "$T/fidelity-a.jsonl" --replicate "$T/fidelity-b.jsonl"
 
 # If time is left: everything that may cut compilation at once (eight frozen
 # workers, 4 stacked blocks instead of 12, XLA's per-fusion autotuning cache

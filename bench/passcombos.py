@@ -2,8 +2,8 @@
 """Compares three ways of combining a multi-pass sweep's passes on the same
 measurements: the table's own (each depth's fastest execution over the
 passes), the fastest pass's own estimate (the rule before), and the median
-pass. Each pass's own estimate is read from the row's note ("floors of N
-passes (each: a, b, c ms)").
+pass. Each pass's own estimate is the row's "passes_ms" (tables written
+before that field had them in the note: "floors of N passes (each: a, b, c ms)").
 
 One table: additivity of its whole-model rows (sum of parts / model).
 Two tables of the same grid: median and 90th percentile of |ratio - 1| per
@@ -38,6 +38,8 @@ def rows(path):
 
 
 def each_pass(r):
+    if "passes_ms" in r:
+        return list(r["passes_ms"])
     m = re.search(r"\(each: ([^)]*) ms\)", r.get("note", ""))
     return [float(x) for x in m.group(1).split(",")] if m else [r["median_ms"]]
 

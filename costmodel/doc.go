@@ -34,7 +34,16 @@
 //
 // Eval cross-validates a model on its own table (k-fold, rows held out of the
 // fit) and predicts the table's whole blocks and models from their parts. It
-// reports MAPE, RMSPE, the share of predictions within ±5% and ±10%, and
-// Spearman's rank correlation per kind of row. Agreement compares two
-// measurements of the same grid: the floor no model of either can beat.
+// reports MAPE, RMSPE, the share of predictions within ±5% and ±10%, the
+// median and largest error, and Spearman's rank correlation per kind of row,
+// and each whole model against its parts (with ModelNViTInterp, the sum of
+// the parts as measured). Agreement compares two measurements of the same
+// grid, kind by kind and pooled: the floor no model of either can beat.
+// Evaluation.WriteText prints it all in the manner of benchstat; WriteJSON
+// and WriteCSV give the numbers.
+//
+// # Reports
+//
+// Model.Report predicts one architecture and its speedup over a reference
+// as a PredictionReport, which prints itself as text or JSON.
 package costmodel

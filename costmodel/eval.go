@@ -1,16 +1,13 @@
 package costmodel
 
 import (
-	"encoding/csv"
 	"fmt"
 	"hash/fnv"
-	"io"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
-	"text/tabwriter"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"gonum.org/v1/gonum/stat"
@@ -21,6 +18,13 @@ type EvalOptions struct {
 	Kind  ModelKind // default ModelHW
 	Folds int       // k of k-fold cross-validation; default 5, at least 2
 	Seed  uint64    // shuffles the rows into folds; default 1
+	// Path and Format describe the table's file, recorded in the Source.
+	Path, Format string
+	// Replicate, when not nil, is a second measurement of the table's
+	// configurations: Eval adds its Agreement with the table (the noise
+	// floor), ReplicatePath naming it.
+	Replicate     *tablefmt.Table
+	ReplicatePath string
 }
 
 // Metrics summarise predictions against measurements. Errors are relative
@@ -32,7 +36,10 @@ type Metrics struct {
 	RMSPE    NullFloat `json:"rmspe"`     // root mean square percentage error, %
 	Within5  NullFloat `json:"within_5"`  // share of predictions within ±5%, %
 	Within10 NullFloat `json:"within_10"` // share within ±10%, %
-	MaxAPE   NullFloat `json:"max_ape"`   // largest absolute percentage error, %
+	// MedianAPE is the median absolute percentage error, %: robust to
+	// a few outliers, which MAPE is not.
+	MedianAPE NullFloat `json:"median_ape"`
+	MaxAPE    NullFloat `json:"max_ape"` // largest absolute percentage error, %
 	// Spearman is the rank correlation of predicted and measured latencies
 	// (NaN, null in JSON, with fewer than 3 predictions or no spread).
 	Spearman NullFloat `json:"spearman"`
@@ -100,6 +107,9 @@ type Evaluation struct {
 	// of the same configurations agrees with the table: the noise floor.
 	Replicate     []Group `json:"replicate,omitempty"`
 	ReplicatePath string  `json:"replicate_path,omitempty"`
+	// ReplicateAll pools the replicate's configurations of every kind
+	// (when it has more than one): the median disagreement of two tables.
+	ReplicateAll *Group `json:"replicate_all,omitempty"`
 }
 
 // Eval measures how well a model of opt.Kind predicts configurations it was
@@ -123,20 +133,18 @@ func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 	if opt.Seed == 0 {
 		opt.Seed = 1
 	}
-	full, err := Fit(t, FitOptions{Kind: opt.Kind})
+	ev := &Evaluation{Model: opt.Kind, Folds: opt.Folds, Seed: opt.Seed}
+	if opt.Replicate != nil {
+		if err := ev.addReplicate(t, *opt.Replicate, opt.ReplicatePath); err != nil {
+			return nil, err
+		}
+	}
+	full, err := Fit(t, FitOptions{Kind: opt.Kind, Path: opt.Path, Format: opt.Format})
 	if err != nil {
 		return nil, err
 	}
-	ev := &Evaluation{Model: opt.Kind, Folds: opt.Folds, Seed: opt.Seed, Source: full.source}
-	idx := t.Index()
-	byKind := map[tablefmt.Kind][]tablefmt.Row{}
-	seen := map[string]bool{}
-	for _, r := range t.Rows {
-		if k := r.Key(); !seen[k] {
-			seen[k] = true
-			byKind[r.Kind] = append(byKind[r.Kind], idx[k])
-		}
-	}
+	ev.Source = full.source
+	byKind := rowsByKind(t)
 	decomposed := len(byKind[tablefmt.KindAttn]) > 0 && len(byKind[tablefmt.KindMLP]) > 0
 	for _, k := range []tablefmt.Kind{tablefmt.KindAttn, tablefmt.KindMLP, tablefmt.KindBlock, tablefmt.KindRest, tablefmt.KindModel} {
 		rows := byKind[k]
@@ -165,6 +173,34 @@ func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 		ev.Warnings = append(ev.Warnings, "the table has no rest rows: whole-model predictions count the blocks only")
 	}
 	return ev, nil
+}
+
+// addReplicate sets the agreement of t with a replicate measured again.
+func (e *Evaluation) addReplicate(t, replicate tablefmt.Table, path string) error {
+	groups, all, err := agreement(t, replicate)
+	if err != nil {
+		return err
+	}
+	e.Replicate, e.ReplicatePath = groups, path
+	if len(groups) > 1 {
+		e.ReplicateAll = &all
+	}
+	return nil
+}
+
+// rowsByKind is the last row of each configuration of t, by kind, in order
+// of first appearance.
+func rowsByKind(t tablefmt.Table) map[tablefmt.Kind][]tablefmt.Row {
+	idx := t.Index()
+	byKind := map[tablefmt.Kind][]tablefmt.Row{}
+	seen := map[string]bool{}
+	for _, r := range t.Rows {
+		if k := r.Key(); !seen[k] {
+			seen[k] = true
+			byKind[r.Kind] = append(byKind[r.Kind], idx[k])
+		}
+	}
+	return byKind
 }
 
 // kfold predicts every row of kind k from a model fitted without its fold.
@@ -311,14 +347,16 @@ func ComputeMetrics(pred, meas []float64) Metrics {
 	m := Metrics{N: len(pred), Spearman: NullFloat(math.NaN())}
 	if m.N == 0 {
 		nan := NullFloat(math.NaN())
-		m.MAPE, m.RMSPE, m.Within5, m.Within10, m.MaxAPE = nan, nan, nan, nan, nan
+		m.MAPE, m.RMSPE, m.Within5, m.Within10, m.MedianAPE, m.MaxAPE = nan, nan, nan, nan, nan, nan
 		return m
 	}
 	var sa, ss, maxA float64
 	var w5, w10 int
+	abs := make([]float64, len(pred))
 	for i := range pred {
 		e := (pred[i] - meas[i]) / meas[i]
 		a := math.Abs(e)
+		abs[i] = 100 * a
 		sa += a
 		ss += e * e
 		maxA = math.Max(maxA, 100*a)
@@ -335,6 +373,7 @@ func ComputeMetrics(pred, meas []float64) Metrics {
 	m.RMSPE = NullFloat(100 * math.Sqrt(ss/n))
 	m.Within5 = NullFloat(100 * float64(w5) / n)
 	m.Within10 = NullFloat(100 * float64(w10) / n)
+	m.MedianAPE = NullFloat(median(abs))
 	m.MaxAPE = NullFloat(maxA)
 	m.Spearman = NullFloat(Spearman(pred, meas))
 	return m
@@ -357,6 +396,16 @@ func Spearman(x, y []float64) float64 {
 	return stat.Correlation(rx, ry, nil)
 }
 
+// median sorts v and returns its median.
+func median(v []float64) float64 {
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
+
 // ranks returns 1-based ranks with ties averaged.
 func ranks(v []float64) []float64 {
 	idx := make([]int, len(v))
@@ -377,103 +426,4 @@ func ranks(v []float64) []float64 {
 		i = j + 1
 	}
 	return r
-}
-
-// WriteText writes the evaluation in the manner of benchstat: a table of
-// metrics per kind of row, then the warnings as numbered footnotes.
-func (e *Evaluation) WriteText(w io.Writer) error {
-	src := e.Source
-	path := src.Path
-	if path == "" {
-		path = "(table)"
-	}
-	fmt.Fprintf(w, "table: %s (%s; %d rows fitted, sha256 %.12s)\n", path, src.Summary, src.Rows, src.SHA256)
-	fmt.Fprintf(w, "model: %s, %d-fold cross-validation, seed %d\n\n", e.Model, e.Folds, e.Seed)
-	notes, err := writeGroups(w, "predicted", e.Groups, nil)
-	if err != nil {
-		return err
-	}
-	if len(e.Replicate) > 0 {
-		fmt.Fprintf(w, "\nreplicate: %s, the same configurations measured again (the floor for the errors above)\n\n", e.ReplicatePath)
-		if notes, err = writeGroups(w, "shared", e.Replicate, notes); err != nil {
-			return err
-		}
-	}
-	all := append(notes, e.Warnings...)
-	if len(all) > 0 {
-		fmt.Fprintln(w)
-	}
-	for i, n := range notes {
-		fmt.Fprintf(w, "(%d) %s\n", i+1, n)
-	}
-	for _, n := range e.Warnings {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	return nil
-}
-
-// writeGroups writes one metrics table (count is the heading of the N
-// column) and returns notes with the groups' warnings appended, each marked
-// in the table by its footnote number.
-func writeGroups(w io.Writer, count string, groups []Group, notes []string) ([]string, error) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "rows\tkind\t%s\tMAPE\tRMSPE\t±5%%\t±10%%\tmax err\tSpearman\t\t\n", count)
-	for _, g := range groups {
-		var marks string
-		for _, wmsg := range g.Warnings {
-			notes = append(notes, wmsg)
-			marks += fmt.Sprintf("(%d)", len(notes))
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s %s\t\n", g.Rows, g.Kind, g.N,
-			pct(g.MAPE), pct(g.RMSPE), pct(g.Within5), pct(g.Within10), pct(g.MaxAPE), corr(g.Spearman), g.How, marks)
-	}
-	return notes, tw.Flush()
-}
-
-func pct(f NullFloat) string {
-	v := float64(f)
-	if math.IsNaN(v) {
-		return "~"
-	}
-	switch {
-	case v >= 99.95 && v < 100:
-		return fmt.Sprintf("%.2f%%", v)
-	case v < 10:
-		return fmt.Sprintf("%.2f%%", v)
-	}
-	return fmt.Sprintf("%.1f%%", v)
-}
-
-func corr(f NullFloat) string {
-	v := float64(f)
-	if math.IsNaN(v) {
-		return "~"
-	}
-	return fmt.Sprintf("%.4f", v)
-}
-
-// EvalCSVColumns are the columns WriteCSV writes.
-func EvalCSVColumns() []string {
-	return []string{"kind", "key", "name", "fold", "measured_ms", "predicted_ms", "err_pct", "refused"}
-}
-
-// WriteCSV writes the predicted-vs-measured list, one line per row, for
-// plotting. Refused rows have empty predicted_ms and err_pct.
-func (e *Evaluation) WriteCSV(w io.Writer) error {
-	cw := csv.NewWriter(w)
-	cw.Write(EvalCSVColumns())
-	num := func(v float64) string {
-		if math.IsNaN(v) {
-			return ""
-		}
-		return strconv.FormatFloat(v, 'g', -1, 64)
-	}
-	for _, r := range e.Rows {
-		cw.Write([]string{string(r.Kind), r.Key, r.Name, strconv.Itoa(r.Fold), num(r.MeasuredMS), num(float64(r.PredictedMS)), num(float64(r.ErrPct)), r.Refused})
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("costmodel: write predictions: %w", err)
-	}
-	return nil
 }

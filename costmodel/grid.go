@@ -92,32 +92,45 @@ func cell(a []float64, v float64) (i int, t float64) {
 	return i, (v - a[i]) / (a[i+1] - a[i])
 }
 
+// maxDims is the most dimensions a component has (a block's five).
+const maxDims = 5
+
 // at interpolates g multilinearly at x, which must lie within every axis.
 // Exactly on a node it returns the node's value.
 func (g *grid) at(x []float64) float64 {
 	nd := len(g.axes)
-	lo := make([]int, nd)
-	ts := make([]float64, nd)
-	for d := range nd {
-		lo[d], ts[d] = cell(g.axes[d], x[d])
+	if nd > maxDims {
+		panic("costmodel: grid of more than 5 dimensions")
 	}
-	st := g.strides()
+	// Arrays, not slices, and only the corners of axes where x is between
+	// nodes: at runs for every node of every hw grid. The sum keeps the
+	// order of a loop over all 2^nd corners (the others weigh 0).
+	var lo, st, active [maxDims]int
+	var ts [maxDims]float64
+	acc, base, na := 1, 0, 0
+	for d := nd - 1; d >= 0; d-- {
+		lo[d], ts[d] = cell(g.axes[d], x[d])
+		st[d] = acc
+		acc *= len(g.axes[d])
+		base += lo[d] * st[d]
+	}
+	for d := range nd {
+		if ts[d] != 0 {
+			active[na] = d
+			na++
+		}
+	}
 	sum := 0.0
-	for corner := 0; corner < 1<<nd; corner++ {
-		w, k := 1.0, 0
-		for d := range nd {
-			i := lo[d]
-			if corner>>d&1 == 1 {
-				if ts[d] == 0 {
-					w = 0
-					break
-				}
+	for corner := 0; corner < 1<<na; corner++ {
+		w, k := 1.0, base
+		for j := range na {
+			d := active[j]
+			if corner>>j&1 == 1 {
 				w *= ts[d]
-				i++
+				k += st[d]
 			} else {
 				w *= 1 - ts[d]
 			}
-			k += i * st[d]
 		}
 		if w != 0 {
 			sum += w * g.values[k]
@@ -133,15 +146,13 @@ func (g *grid) at(x []float64) float64 {
 // value.
 func (g *grid) envelope() {
 	st := g.strides()
-	idx := make([]int, len(g.axes))
 	for d := range g.axes {
 		n := len(g.axes[d])
 		if n < 2 {
 			continue
 		}
 		for k := range g.values {
-			g.unflatten(k, idx)
-			if idx[d] != n-1 {
+			if k/st[d]%n != n-1 {
 				continue // start each line at its last node
 			}
 			for i := n - 2; i >= 0; i-- {

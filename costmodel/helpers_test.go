@@ -30,9 +30,5 @@ func testRows() []tablefmt.Row {
 	}
 }
 
-// nvitV100 is NViT's released table, present in the project's workspace but
-// not in a user's clone.
-const nvitV100 = "../../shared/data/nvit_latency_head_v100.json"
-
 // smallPythonLUT is a LUT in the exact text Python's json.dumps writes.
 const smallPythonLUT = `{"EMB_768": {"QK_12_64": {"V_64": {"MLP_3072": 0.0123, "MLP_1": 0.004}, "V_32": {"MLP_3072": 0.011, "MLP_1": 0.0035}}}}`

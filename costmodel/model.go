@@ -140,6 +140,27 @@ func (m *Model) Components() []tablefmt.Kind {
 	return out
 }
 
+// String describes m in one line: its kind, its table and components, as
+// "hw model of v100.json (Tesla V100, pytorch, batch 256, 198 tokens,
+// nvit-lut, 9375 rows; components block)".
+func (m *Model) String() string {
+	var comps []string
+	for _, k := range m.Components() {
+		comps = append(comps, string(k))
+	}
+	path := m.source.Path
+	if path == "" {
+		path = "(table)"
+	}
+	return fmt.Sprintf("%s model of %s (%s, %d rows; components %s)",
+		m.kind, path, m.source.Summary, m.source.Rows, strings.Join(comps, ", "))
+}
+
+// ErrNoTokens is returned (wrapped) by Fit for a hw model and by
+// predictions when the table's header gives no tokens: a CSV table, which
+// has no header, needs them from elsewhere (tablefmt.OpenOptions).
+var ErrNoTokens = errors.New("the table's header gives no tokens")
+
 // FitOptions choose what Fit builds.
 type FitOptions struct {
 	Kind   ModelKind // default ModelHW
@@ -157,7 +178,7 @@ func Fit(t tablefmt.Table, opt FitOptions) (*Model, error) {
 		return nil, err
 	}
 	if opt.Kind == ModelHW && t.Header.Tokens <= 0 {
-		return nil, errors.New("costmodel: fit hw: the table's header gives no tokens, which the compute/memory trend needs")
+		return nil, fmt.Errorf("costmodel: fit hw: %w, which the compute/memory trend needs", ErrNoTokens)
 	}
 	hash, err := t.Hash()
 	if err != nil {
@@ -198,7 +219,7 @@ func (m *Model) checkTokens(tokens int) error {
 		return fmt.Errorf("costmodel: the query has %d tokens but the table was measured with %d: latencies do not carry over between sequence lengths", tokens, h.Tokens)
 	}
 	if h.Tokens <= 0 && m.kind == ModelHW {
-		return errors.New("costmodel: the table's header gives no tokens")
+		return fmt.Errorf("costmodel: %w", ErrNoTokens)
 	}
 	return nil
 }
@@ -308,7 +329,7 @@ func (m *Model) checkSpec(s arch.Spec) error {
 			name, strings.Join(diffs, ", "), hint)
 	}
 	if h.Tokens <= 0 {
-		return errors.New("costmodel: the table's header gives no tokens, so whole-model predictions cannot be checked against it")
+		return fmt.Errorf("costmodel: %w, so whole-model predictions cannot be checked against it", ErrNoTokens)
 	}
 	return nil
 }

@@ -281,8 +281,13 @@ func TestSpearmanAndMetricsByHand(t *testing.T) {
 	}
 	m := ComputeMetrics([]float64{1.04, 0.9, 2}, []float64{1, 1, 2})
 	if !near(float64(m.MAPE), 14.0/3, 1e-9) || !near(float64(m.RMSPE), math.Sqrt(116.0/3), 1e-9) ||
-		!near(float64(m.Within5), 200.0/3, 1e-9) || float64(m.Within10) != 100 || !near(float64(m.MaxAPE), 10, 1e-9) {
+		!near(float64(m.Within5), 200.0/3, 1e-9) || float64(m.Within10) != 100 || !near(float64(m.MaxAPE), 10, 1e-9) ||
+		!near(float64(m.MedianAPE), 4, 1e-9) { // |errors| 4, 10, 0 %
 		t.Errorf("metrics %+v", m)
+	}
+	// An even count: the median is the mean of the middle two, 3%.
+	if m := ComputeMetrics([]float64{1.04, 0.9, 2, 1.02}, []float64{1, 1, 2, 1}); !near(float64(m.MedianAPE), 3, 1e-9) {
+		t.Errorf("median of 4, 10, 0, 2 %%: %v", m.MedianAPE)
 	}
 }
 

@@ -6,16 +6,27 @@ import (
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
+// KindAll labels a Group pooled over every kind of row.
+const KindAll tablefmt.Kind = "all"
+
 // Agreement compares two measurements of the same configurations — a table
 // and a replicate measured again under the same setting — kind by kind, with
 // the metrics Eval uses: b's latency stands in for the prediction of a's. It
 // is the floor a cost model's held-out error cannot go below, since Eval
 // scores predictions against measurements that are themselves this noisy.
 func Agreement(a, b tablefmt.Table) ([]Group, error) {
+	groups, _, err := agreement(a, b)
+	return groups, err
+}
+
+// agreement is Agreement, and the same pooled over every kind (KindAll).
+func agreement(a, b tablefmt.Table) ([]Group, Group, error) {
 	if err := a.Header.Compatible(b.Header); err != nil {
-		return nil, fmt.Errorf("costmodel: replicate: %w", err)
+		return nil, Group{}, fmt.Errorf("costmodel: replicate: %w", err)
 	}
 	bi := b.Index()
+	all := Group{Kind: KindAll, How: "replicate"}
+	var allMeas, allAgain []float64
 	var groups []Group
 	for _, k := range tablefmt.Kinds() {
 		g := Group{Kind: k, How: "replicate"}
@@ -38,9 +49,12 @@ func Agreement(a, b tablefmt.Table) ([]Group, error) {
 			g.Warnings = append(g.Warnings, fmt.Sprintf("%d of %d %s rows are not in the replicate", g.Rows-g.N, g.Rows, k))
 		}
 		groups = append(groups, g)
+		all.Rows += g.Rows
+		allMeas, allAgain = append(allMeas, meas...), append(allAgain, again...)
 	}
 	if len(groups) == 0 {
-		return nil, fmt.Errorf("costmodel: replicate: the tables share no configuration")
+		return nil, Group{}, fmt.Errorf("costmodel: replicate: the tables share no configuration")
 	}
-	return groups, nil
+	all.Metrics = ComputeMetrics(allAgain, allMeas)
+	return groups, all, nil
 }

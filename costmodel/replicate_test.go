@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+	"github.com/nvitprof/nvitprof/internal/testtables"
 )
 
 func TestAgreementOfReplicates(t *testing.T) {
@@ -44,9 +45,42 @@ func TestAgreementOfReplicates(t *testing.T) {
 	if attn.N != 0 || len(attn.Warnings) == 0 {
 		t.Errorf("attn row without a replicate: %+v", attn)
 	}
+	// Pooled over kinds: the same three pairs, the attn row unshared.
+	_, all, err := agreement(a, b)
+	if err != nil || all.Kind != KindAll || all.Rows != 4 || all.N != 3 || math.Abs(float64(all.MedianAPE)-2) > 1e-9 ||
+		math.Abs(float64(all.MaxAPE)-10) > 1e-9 {
+		t.Errorf("pooled agreement %+v (%v)", all, err)
+	}
 	other := b
 	other.Header.Batch = 4
 	if _, err := Agreement(a, other); err == nil || !strings.Contains(err.Error(), "batch") {
 		t.Errorf("replicate of another batch: %v", err)
+	}
+}
+
+// A recorded table agrees with itself exactly; its passes, measured one
+// after the other on a busy machine, do not (package testtables).
+func TestAgreementOfRecordedPasses(t *testing.T) {
+	read := func(name string) tablefmt.Table {
+		tab, bad, err := tablefmt.ReadTable(testtables.Path(t, name))
+		if err != nil || len(bad) > 0 {
+			t.Fatalf("%s: %v %v", name, err, bad)
+		}
+		return tab
+	}
+	pass1, pass2 := read("quick-cpu.pass1.jsonl"), read("quick-cpu.pass2.jsonl")
+	groups, all, err := agreement(pass1, pass1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 5 || all.N != 89 || all.MAPE != 0 || all.Within5 != 100 || all.Spearman != 1 {
+		t.Errorf("a table against itself: %+v, %+v", groups, all)
+	}
+	if _, all, err = agreement(pass1, pass2); err != nil || all.N != 89 || all.MAPE == 0 {
+		t.Errorf("two passes: %+v (%v)", all, err)
+	}
+	ev, err := Eval(pass1, EvalOptions{Kind: ModelNViTInterp, Replicate: &pass2, ReplicatePath: "pass2"})
+	if err != nil || len(ev.Replicate) != 5 || ev.ReplicateAll == nil || ev.ReplicateAll.N != 89 || ev.ReplicatePath != "pass2" {
+		t.Errorf("eval with a replicate: %+v, %v", ev, err)
 	}
 }

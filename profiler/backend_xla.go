@@ -16,9 +16,10 @@ import (
 // path, never auto-installing (which would download plugins).
 func openXLA(plugin string) (backends.Backend, error) {
 	xla.EnableAutoInstall(false)
-	// go-xla writes a foreign CUDA data dir into XLA_FLAGS when it names
-	// none; point it at the system CUDA instead (DESIGN.md, Devices), keeping
-	// the user's other flags (e.g. --xla_gpu_autotune_level).
+	// When XLA_FLAGS names no CUDA data dir, go-xla (v0.1.4,
+	// pkg/pjrt/cuda_linux.go) writes in a path of its own machine's layout,
+	// where XLA then looks for CUDA's tools in vain: name the system CUDA
+	// first, keeping the user's other flags (e.g. --xla_gpu_autotune_level).
 	if flags := os.Getenv("XLA_FLAGS"); !strings.Contains(flags, "xla_gpu_cuda_data_dir") {
 		if _, err := os.Stat("/usr/local/cuda"); err == nil {
 			_ = os.Setenv("XLA_FLAGS", strings.TrimSpace(flags+" --xla_gpu_cuda_data_dir=/usr/local/cuda"))

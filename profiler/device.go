@@ -18,6 +18,8 @@ import (
 const (
 	KindCPU  = "cpu"
 	KindCUDA = "cuda"
+	// KindExternal is the kind of a table an external runner measured.
+	KindExternal = "external"
 )
 
 // Device is an opened device: a GoMLX backend and which of its devices runs

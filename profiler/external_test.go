@@ -18,16 +18,6 @@ import (
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
-// TestMain lets the test binary stand in for a runner that breaks the
-// protocol in ways formularunner does not: with $NVITPROF_FAKE_RUNNER set it
-// serves that script instead of running the tests.
-func TestMain(m *testing.M) {
-	if script := os.Getenv("NVITPROF_FAKE_RUNNER"); script != "" {
-		os.Exit(fakeRunner(script))
-	}
-	os.Exit(m.Run())
-}
-
 // fakeTimeReplies is what each fake runner answers to "time".
 var fakeTimeReplies = map[string]string{
 	"good":      `{"median_ms":1.5,"spread_ms":0.01,"samples":5}`,

@@ -262,7 +262,7 @@ func (p *gomlxPrepared) Time(ctx context.Context) (tablefmt.Row, error) {
 	}
 	if row.MedianMS < 0 {
 		// Differences of noisy timings of a tiny unit can dip below zero.
-		row.Note = fmt.Sprintf("differential estimate %.4g ms clipped to 0", row.MedianMS)
+		row.Note = fmt.Sprintf("differential estimate %.4g ms %s", row.MedianMS, clippedNote)
 		row.MedianMS, row.Noisy = 0, true
 	}
 	return p.m.hdr.WithCounts(row)

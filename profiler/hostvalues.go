@@ -17,10 +17,12 @@ import (
 
 // Inputs and weights are filled on the host from a fixed pseudo-random pool
 // and uploaded: on an XLA device, GoMLX's initializers and a generated input
-// would each cost one more compilation per configuration, and compilation
-// bounds GPU sweeps (DESIGN.md lesson 5). Every tensor is its own device
-// buffer, which is what keeps stacked copies from sharing cache lines; that
-// copies hold equal values does not matter to the timing.
+// would each cost one more compilation per configuration, and compilation,
+// which takes seconds with XLA's autotuning where timing a configuration
+// takes a fraction of one, bounds GPU sweeps (see the package doc). Every
+// tensor is its own device buffer, which is what keeps stacked copies from
+// sharing cache lines; that copies hold equal values does not matter to the
+// timing.
 
 const poolBits = 16
 

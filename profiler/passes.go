@@ -25,7 +25,7 @@ import (
 // floors keep the fastest positive latency. The spread is that of the pass
 // that ran fastest at the high depth (or was fastest); the combined row is
 // noisy when every pass was or when its floors' difference is negative.
-// Samples add up, and a note lists each pass's latency.
+// Samples add up, and PassesMS lists each pass's own latency in pass order.
 func CombinePasses(last tablefmt.Row, earlier []tablefmt.Row) tablefmt.Row {
 	if len(earlier) == 0 {
 		return last
@@ -33,31 +33,38 @@ func CombinePasses(last tablefmt.Row, earlier []tablefmt.Row) tablefmt.Row {
 	all := append(slices.Clone(earlier), last)
 	floors, haveFloors := combinedFloors(all)
 	best := fastestPass(all, haveFloors)
-	samples := 0
-	each := make([]string, len(all))
-	for i, r := range all {
-		samples += r.Samples
-		each[i] = fmt.Sprintf("%.4g", r.MedianMS)
-	}
 	out := last
-	out.MedianMS, out.SpreadMS, out.Samples = best.MedianMS, best.SpreadMS, samples
+	out.MedianMS, out.SpreadMS, out.Samples = best.MedianMS, best.SpreadMS, 0
+	out.PassesMS = make([]float64, len(all))
+	for i, r := range all {
+		out.Samples += r.Samples
+		out.PassesMS[i] = r.MedianMS
+	}
 	out.Noisy = !slices.ContainsFunc(all, func(r tablefmt.Row) bool { return !r.Noisy })
-	note := fmt.Sprintf("fastest of %d passes (%s ms)", len(all), strings.Join(each, ", "))
+	if strings.Contains(last.Note, clippedNote) { // the last pass's own estimate, not the row's
+		out.Note = ""
+	}
 	if haveFloors {
 		out.Floors = &floors
 		est := (floors.MS[1] - floors.MS[0]) / float64(floors.Depths[1]-floors.Depths[0])
-		note = fmt.Sprintf("floors of %d passes (each: %s ms)", len(all), strings.Join(each, ", "))
 		out.MedianMS = max(est, 0)
 		if est < 0 {
 			out.Noisy = true
-			note += fmt.Sprintf("; estimate %.4g ms clipped to 0", est)
+			out.Note = joinNotes(out.Note, fmt.Sprintf("the floors' estimate %.4g ms %s", est, clippedNote))
 		}
 	}
-	if last.Note != "" && !strings.Contains(last.Note, "clipped to 0") {
-		note = last.Note + "; " + note
-	}
-	out.Note = note
 	return out
+}
+
+// clippedNote ends the note of a row whose negative estimate became 0 ms.
+const clippedNote = "clipped to 0"
+
+// joinNotes joins two remarks about a row, either of which may be empty.
+func joinNotes(a, b string) string {
+	if a == "" || b == "" {
+		return a + b
+	}
+	return a + "; " + b
 }
 
 // fastestPass is the row with the fastest high-depth floor when every row

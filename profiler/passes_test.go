@@ -3,7 +3,7 @@ package profiler
 import (
 	"context"
 	"math"
-	"strings"
+	"slices"
 	"testing"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
@@ -20,10 +20,10 @@ func TestCombinePassesKeepsTheFastest(t *testing.T) {
 	if got := CombinePasses(row(13, 0.5, true), []tablefmt.Row{row(9.5, 0.2, true)}); !got.Noisy {
 		t.Errorf("every pass noisy, combined not: %+v", got)
 	}
-	if want := "fastest of 3 passes (9.5, 11, 13 ms)"; got.Note != want {
-		t.Errorf("note %q, want %q", got.Note, want)
+	if want := []float64{9.5, 11, 13}; !slices.Equal(got.PassesMS, want) || got.Note != "" {
+		t.Errorf("passes %v (note %q), want %v", got.PassesMS, got.Note, want)
 	}
-	if got := CombinePasses(row(7, 0.1, false), nil); got.MedianMS != 7 || got.Note != "" || got.Samples != 3 {
+	if got := CombinePasses(row(7, 0.1, false), nil); got.MedianMS != 7 || got.PassesMS != nil || got.Samples != 3 {
 		t.Errorf("one pass changed the row: %+v", got)
 	}
 }
@@ -44,14 +44,27 @@ func TestCombinePassesCombinesFloorsDepthByDepth(t *testing.T) {
 	if got.Floors == nil || got.Floors.MS != [2]float64{10, 30} {
 		t.Errorf("combined floors %+v, want 10 and 30 ms", got.Floors)
 	}
-	if want := "floors of 3 passes (each: 10, 11, 8.5 ms)"; got.Note != want {
-		t.Errorf("note %q, want %q", got.Note, want)
+	if want := []float64{10, 11, 8.5}; !slices.Equal(got.PassesMS, want) || got.Note != "" {
+		t.Errorf("passes %v (note %q), want %v", got.PassesMS, got.Note, want)
 	}
 	// A tiny unit: pass 1's difference was clipped to 0; the floors give
 	// (1.08 − 1.0) / 2, not the 0 that the fastest pass would.
 	got = CombinePasses(row(1.0, 1.3, 0.01, false), []tablefmt.Row{row(1.1, 1.08, 0.01, false)})
 	if math.Abs(got.MedianMS-0.04) > 1e-12 || got.Noisy {
 		t.Errorf("tiny unit: %+v, want 0.04 ms, not noisy", got)
+	}
+	// The last pass's own clip is not the row's: the floors 1.0 and 1.1 ms
+	// give (1.1 − 1.0) / 2.
+	clippedLast := row(1.2, 1.1, 0.01, false)
+	clippedLast.Note = "differential estimate -0.05 ms clipped to 0"
+	got = CombinePasses(clippedLast, []tablefmt.Row{row(1.0, 1.3, 0.01, false)})
+	if math.Abs(got.MedianMS-0.05) > 1e-12 || got.Note != "" || got.Noisy {
+		t.Errorf("clipped last pass: %+v, want 0.05 ms, no note, not noisy", got)
+	}
+	// A combination that clips says so.
+	got = CombinePasses(row(1.2, 1.1, 0.01, false), []tablefmt.Row{row(1.3, 1.15, 0.01, false)})
+	if got.MedianMS != 0 || !got.Noisy || got.Note != "the floors' estimate -0.05 ms clipped to 0" {
+		t.Errorf("clipped combination: %+v, want 0 ms, noisy, a note", got)
 	}
 	// Without floors in every pass, the fastest positive latency is kept.
 	noFloors := row(10, 30, 0.2, false)
@@ -98,7 +111,7 @@ func TestFloorOfPassesCombinesByKey(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, err := p.Time(t.Context())
-		if err != nil || got.MedianMS != tc.want || strings.Contains(got.Note, "passes") != tc.note {
+		if err != nil || got.MedianMS != tc.want || (got.PassesMS != nil) != tc.note {
 			t.Errorf("%s: %+v, %v; want %g ms", tc.row.Key(), got, err, tc.want)
 		}
 	}

@@ -51,7 +51,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			sweepCmd(), mergeCmd(), runnerCmd(),
 			fitCmd(), evalCmd(), predictCmd(), exportCmd(),
 			generateCmd(), paretoCmd(), reportCmd(),
-			trainCmd(), pruneCmd(), pruneCompareCmd(), inferCmd(), demoCmd(),
+			trainCmd(), pruneCmd(), pruneCompareCmd(), trendsCmd(), inferCmd(), demoCmd(),
 		},
 		// Errors are returned to main, which prints one line and picks the
 		// exit code; cli must not exit by itself (it would skip deferred flushes).

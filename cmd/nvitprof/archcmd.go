@@ -19,20 +19,22 @@ func archCmd() *cli.Command {
 		Flags: append(specFlags(),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
 		),
-		Action: func(c *cli.Context) error {
-			s, err := loadSpec(c)
-			if err != nil {
-				return err
-			}
-			switch c.String("format") {
-			case "text":
-				return writeArchText(c.App.Writer, s)
-			case "json":
-				return writeArchJSON(c.App.Writer, s)
-			}
-			return usagef("unknown --format %q: want text or json", c.String("format"))
-		},
+		Action: archAction,
 	}
+}
+
+func archAction(c *cli.Context) error {
+	s, err := loadSpec(c)
+	if err != nil {
+		return err
+	}
+	switch c.String("format") {
+	case "text":
+		return writeArchText(c.App.Writer, s)
+	case "json":
+		return writeArchJSON(c.App.Writer, s)
+	}
+	return usagef("unknown --format %q: want text or json", c.String("format"))
 }
 
 // archSummary is the JSON form of `nvitprof arch`.

@@ -16,30 +16,28 @@ var pluginFlag = &cli.StringFlag{
 
 func devicesCmd() *cli.Command {
 	return &cli.Command{
-		Name:  "devices",
-		Usage: "list the devices nvitprof can measure on",
-		Flags: []cli.Flag{pluginFlag},
-		Action: func(c *cli.Context) error {
-			w := c.App.Writer
-			cpu, err := profiler.OpenDevice("cpu", profiler.DeviceOptions{})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(w, "cpu\tbackend %s\t%s\n", cpu.Backend.Name(), cpu.Hardware)
-			cpu.Close()
-
-			gpu, err := profiler.OpenDevice("cuda:0", profiler.DeviceOptions{Plugin: c.String("plugin")})
-			if err != nil {
-				// No GPU is a normal answer here, not a failure.
-				fmt.Fprintf(w, "cuda\tnot available: %v\n", err)
-				return nil
-			}
-			defer gpu.Close()
-			for i := 0; i < gpu.Backend.NumDevices(); i++ {
-				fmt.Fprintf(w, "cuda:%d\tbackend %s\t%s\tplugin %s (%s)\n",
-					i, gpu.Backend.Name(), gpu.HardwareOf(i), gpu.Plugin, gpu.PluginVersion)
-			}
-			return nil
-		},
+		Name:   "devices",
+		Usage:  "list the devices nvitprof can measure on",
+		Flags:  []cli.Flag{pluginFlag},
+		Action: runDevices,
 	}
+}
+
+func runDevices(c *cli.Context) error {
+	list, err := profiler.ListDevices(profiler.DeviceOptions{Plugin: c.String("plugin")})
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	for _, d := range list {
+		switch {
+		case d.Err != nil: // no GPU is a normal answer here, not a failure
+			fmt.Fprintf(w, "%s\tnot available: %v\n", d.Name, d.Err)
+		case d.Name == profiler.KindCPU:
+			fmt.Fprintf(w, "%s\tbackend %s\t%s\n", d.Name, d.Backend, d.Hardware)
+		default:
+			fmt.Fprintf(w, "%s\tbackend %s\t%s\tplugin %s (%s)\n", d.Name, d.Backend, d.Hardware, d.Plugin, d.PluginVersion)
+		}
+	}
+	return nil
 }

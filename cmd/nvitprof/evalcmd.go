@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 
@@ -25,59 +24,57 @@ func evalCmd() *cli.Command {
 			&cli.StringFlag{Name: "csv", Usage: "also write the predicted-vs-measured rows to `FILE` (CSV)"},
 			&cli.StringFlag{Name: "replicate", Usage: "a second table of the same configurations measured again (`FILE`, JSON Lines): prints how well the two agree, the floor for the model's errors"},
 		),
-		Action: func(c *cli.Context) error {
-			kind, err := modelKind(c)
-			if err != nil {
-				return err
-			}
-			format := c.String("format")
-			if format != "text" && format != "json" {
-				return usagef("unknown --format %q: want text or json", format)
-			}
-			if c.Int("folds") < 2 {
-				return usagef("--folds %d: want at least 2", c.Int("folds"))
-			}
-			lt, err := loadTable(c)
-			if err != nil {
-				return err
-			}
-			if _, err := fitTable(lt, kind); err != nil {
-				return err
-			}
-			ev, err := costmodel.Eval(lt.Table, costmodel.EvalOptions{Kind: kind, Folds: c.Int("folds"), Seed: c.Uint64("seed")})
-			if err != nil {
-				return err
-			}
-			ev.Source.Path, ev.Source.Format = lt.Path, lt.Format
-			if path := c.String("replicate"); path != "" {
-				again, _, err := tablefmt.ReadTable(path)
-				if err != nil {
-					return err
-				}
-				if ev.Replicate, err = costmodel.Agreement(lt.Table, again); err != nil {
-					return err
-				}
-				ev.ReplicatePath = path
-			}
-			if path := c.String("csv"); path != "" {
-				f, err := os.Create(path)
-				if err != nil {
-					return fmt.Errorf("write predictions: %w", err)
-				}
-				werr := ev.WriteCSV(f)
-				if cerr := f.Close(); werr == nil {
-					werr = cerr
-				}
-				if werr != nil {
-					return werr
-				}
-			}
-			if format == "json" {
-				enc := json.NewEncoder(c.App.Writer)
-				enc.SetIndent("", " ")
-				return enc.Encode(ev)
-			}
-			return ev.WriteText(c.App.Writer)
-		},
+		Action: evalAction,
 	}
+}
+
+func evalAction(c *cli.Context) error {
+	kind, err := modelKind(c)
+	if err != nil {
+		return err
+	}
+	format := c.String("format")
+	if format != "text" && format != "json" {
+		return usagef("unknown --format %q: want text or json", format)
+	}
+	if c.Int("folds") < 2 {
+		return usagef("--folds %d: want at least 2", c.Int("folds"))
+	}
+	lt, err := loadTable(c)
+	if err != nil {
+		return err
+	}
+	opt := costmodel.EvalOptions{Kind: kind, Folds: c.Int("folds"), Seed: c.Uint64("seed"), Path: lt.Path, Format: lt.Format}
+	if path := c.String("replicate"); path != "" {
+		again, _, err := tablefmt.ReadTable(path)
+		if err != nil {
+			return err
+		}
+		opt.Replicate, opt.ReplicatePath = &again, path
+	}
+	ev, err := costmodel.Eval(lt.Table, opt)
+	if err != nil {
+		return tokensHint(lt, err)
+	}
+	if path := c.String("csv"); path != "" {
+		if err := writeEvalCSV(path, ev); err != nil {
+			return err
+		}
+	}
+	if format == "json" {
+		return ev.WriteJSON(c.App.Writer)
+	}
+	return ev.WriteText(c.App.Writer)
+}
+
+func writeEvalCSV(path string, ev *costmodel.Evaluation) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write predictions: %w", err)
+	}
+	werr := ev.WriteCSV(f)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	return werr
 }

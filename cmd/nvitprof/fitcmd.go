@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/urfave/cli/v2"
@@ -17,42 +16,44 @@ func fitCmd() *cli.Command {
 		Flags: append(tableFlags(), kindFlag(),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model `FILE` to write (JSON)"},
 		),
-		Action: func(c *cli.Context) error {
-			out := c.String("out")
-			if out == "" {
-				return usagef("--out FILE is required: where the model goes")
-			}
-			kind, err := modelKind(c)
-			if err != nil {
-				return err
-			}
-			lt, err := loadTable(c)
-			if err != nil {
-				return err
-			}
-			m, err := fitTable(lt, kind)
-			if err != nil {
-				return err
-			}
-			if err := m.SaveFile(out); err != nil {
-				return err
-			}
-			var comps []string
-			for _, k := range m.Components() {
-				comps = append(comps, string(k))
-			}
-			fmt.Fprintf(c.App.Writer, "%s model of %s (%s, %d rows; components %s) written to %s\n",
-				kind, lt.Path, m.Source().Summary, m.Source().Rows, strings.Join(comps, ", "), out)
-			return nil
-		},
+		Action: fitAction,
 	}
+}
+
+func fitAction(c *cli.Context) error {
+	out := c.String("out")
+	if out == "" {
+		return usagef("--out FILE is required: where the model goes")
+	}
+	kind, err := modelKind(c)
+	if err != nil {
+		return err
+	}
+	lt, err := loadTable(c)
+	if err != nil {
+		return err
+	}
+	m, err := fitTable(lt, kind)
+	if err != nil {
+		return err
+	}
+	if err := m.SaveFile(out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "%s written to %s\n", m, out)
+	return nil
 }
 
 // fitTable fits a model, hinting at --tokens when a CSV table lacks them.
 func fitTable(lt loadedTable, kind costmodel.ModelKind) (*costmodel.Model, error) {
 	m, err := costmodel.Fit(lt.Table, costmodel.FitOptions{Kind: kind, Path: lt.Path, Format: lt.Format})
+	return m, tokensHint(lt, err)
+}
+
+// tokensHint adds to err the flag that gives a CSV table its tokens.
+func tokensHint(lt loadedTable, err error) error {
 	if err != nil && lt.Format == "csv" && lt.Header.Tokens == 0 {
-		return nil, fmt.Errorf("%w (a CSV table carries no header: give --tokens)", err)
+		return fmt.Errorf("%w (a CSV table carries no header: give --tokens)", err)
 	}
-	return m, err
+	return err
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -12,6 +13,22 @@ import (
 	"github.com/nvitprof/nvitprof/reports"
 	"github.com/urfave/cli/v2"
 )
+
+// The generate flags' defaults, which the quickstart uses too.
+const (
+	defaultBudgets  = "0.2:1.0:0.1"
+	defaultRuleName = "revit"
+)
+
+// variantGroup is the legend of the variants of the rule named name.
+func variantGroup(name string) string { return "generated (" + name + ")" }
+
+// unreachableBudget reports a budget no width fits, on w.
+func unreachableBudget(w io.Writer) func(b, fastest float64) {
+	return func(b, fastest float64) {
+		fmt.Fprintf(w, "budget %.3g× skipped: the narrowest width tried predicts %.3g× the reference\n", b, fastest)
+	}
+}
 
 // ruleFlags expose the NViT redistribution rule's parameters.
 func ruleFlags() []cli.Flag {
@@ -29,13 +46,13 @@ func ruleFlags() []cli.Flag {
 		&cli.Float64Flag{Name: "mlp-factor", Category: cat, Value: 3, Usage: "MLP = `F`·ε·EMB"},
 		&cli.IntFlag{Name: "mlp-step", Category: cat, Value: 1, Usage: "MLP is a multiple of `N`"},
 		&cli.StringFlag{Name: "mlp-round", Category: cat, Value: "nearest", Usage: "rounding of MLP: nearest, down or up"},
-		&cli.StringFlag{Name: "budget", Category: cat, Value: "0.2:1.0:0.1", Usage: "latency budgets as fractions of --ref: `FROM:TO:STEP` or a comma-separated list"},
+		&cli.StringFlag{Name: "budget", Category: cat, Value: defaultBudgets, Usage: "latency budgets as fractions of --ref: `FROM:TO:STEP` or a comma-separated list"},
 		&cli.StringFlag{Name: "ref", Category: cat, Usage: "reference architecture (preset `NAME` or file); default deit-b-distilled, or the one matching the table's geometry"},
 		&cli.IntFlag{Name: "emb-step", Category: cat, Value: 16, Usage: "widths tried are multiples of `N`"},
 		&cli.IntFlag{Name: "max-emb", Category: cat, Usage: "widest EMB tried (default 2 × the reference's)"},
 		&cli.BoolFlag{Name: "snap", Category: cat, Usage: "snap each variant to the latency staircase (free capacity at no predicted latency)"},
 		&cli.Float64Flag{Name: "snap-grow", Category: cat, Value: 0.5, Usage: "snapping searches up to (1+`F`)× each dimension"},
-		&cli.StringFlag{Name: "name", Category: cat, Value: "revit", Usage: "name `PREFIX` of the variants"},
+		&cli.StringFlag{Name: "name", Category: cat, Value: defaultRuleName, Usage: "name `PREFIX` of the variants"},
 	}
 }
 
@@ -167,7 +184,5 @@ func family(c *cli.Context, cs costSource, ref arch.Spec, prog func(done, total 
 	return arch.Family(c.Context, costmodel.LatencyFunc(cs.Model), arch.FamilyOptions{Rule: rule, Ref: ref, Budgets: budgets,
 		EMBStep: c.Int("emb-step"), MaxEMB: c.Int("max-emb"), Snap: c.Bool("snap"),
 		SnapOptions: arch.SnapOptions{MaxGrow: c.Float64("snap-grow")}, Progress: prog,
-		Unreachable: func(b, fastest float64) {
-			fmt.Fprintf(c.App.ErrWriter, "budget %.3g× skipped: the narrowest width tried predicts %.3g× the reference\n", b, fastest)
-		}})
+		Unreachable: unreachableBudget(c.App.ErrWriter)})
 }

@@ -3,9 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
-	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
 )
@@ -29,63 +27,26 @@ Example: nvitprof measure --device cpu --preset deit-t --batch 1`,
 			&cli.StringFlag{Name: "estimator", Usage: "median, or min (the floor; default on the CPU)"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
 		),
-		Action: func(c *cli.Context) error {
-			s, err := loadSpec(c)
-			if err != nil {
-				return err
-			}
-			if c.Int("batch") < 1 || c.Int("samples") < 1 || c.Int("warmup") < 0 {
-				return usagef("--batch and --samples must be positive, --warmup not negative")
-			}
-			format := c.String("format")
-			if format != "text" && format != "json" {
-				return usagef("unknown --format %q: want text or json", format)
-			}
-			kind, _, err := profiler.ParseDevice(c.String("device"))
-			if err != nil {
-				return usageError{err}
-			}
-			restore, err := limitThreads(c, kind == profiler.KindCPU)
-			if err != nil {
-				return err
-			}
-			defer restore()
-			dev, err := profiler.OpenDevice(c.String("device"), profiler.DeviceOptions{Plugin: c.String("plugin")})
-			if err != nil {
-				return err
-			}
-			defer dev.Close()
-			dtype := c.String("dtype")
-			if dtype == "" {
-				dtype = "float32"
-				if dev.Kind == profiler.KindCUDA {
-					dtype = "bfloat16"
-				}
-			}
-			if _, err := profiler.ParseDType(dtype); err != nil {
-				return usageError{err}
-			}
-			timing := profiler.TimingOptions{Warmup: c.Int("warmup"), Samples: c.Int("samples"), NoiseThreshold: 0.05, Retries: 1}
-			if dev.Kind == profiler.KindCPU {
-				timing.Estimator = tablefmt.EstimatorMin
-			}
-			if c.IsSet("estimator") {
-				timing.Estimator = strings.ToLower(c.String("estimator"))
-			}
-			if err := timing.Validate(); err != nil {
-				return usageError{err}
-			}
-			m, err := profiler.NewGoMLXMeasurer(dev, profiler.ModelHeader(dev, s, c.Int("batch"), strings.ToLower(dtype), timing))
-			if err != nil {
-				return err
-			}
-			t, err := m.MeasureModel(c.Context, s)
-			if err != nil {
-				return err
-			}
-			return writeMeasure(c, s.Name, dev, dtype, t, format)
-		},
+		Action: runMeasure,
 	}
+}
+
+func runMeasure(c *cli.Context) error {
+	s, err := loadSpec(c)
+	if err != nil {
+		return err
+	}
+	format := c.String("format")
+	if format != "text" && format != "json" {
+		return usagef("unknown --format %q: want text or json", format)
+	}
+	m, err := profiler.MeasureModel(c.Context, s, profiler.MeasureOptions{Device: c.String("device"), Plugin: c.String("plugin"),
+		Batch: new(c.Int("batch")), DType: c.String("dtype"), Warmup: new(c.Int("warmup")), Samples: new(c.Int("samples")),
+		Estimator: c.String("estimator"), Threads: threadsOption(c)})
+	if err != nil {
+		return optionUsage(err)
+	}
+	return writeMeasure(c, s.Name, m, format)
 }
 
 // measureResult is the JSON form of `nvitprof measure`.
@@ -106,15 +67,16 @@ type measureResult struct {
 	Noisy        bool    `json:"noisy,omitempty"`
 }
 
-func writeMeasure(c *cli.Context, name string, dev *profiler.Device, dtype string, t profiler.ModelTiming, format string) error {
-	r := measureResult{Name: name, Device: dev.Name, Hardware: dev.Hardware, DType: dtype, Batch: t.Batch, Estimator: t.Estimator,
+func writeMeasure(c *cli.Context, name string, m profiler.ModelMeasurement, format string) error {
+	t := m.Timing
+	r := measureResult{Name: name, Device: m.Device, Hardware: m.Hardware, DType: m.DType, Batch: t.Batch, Estimator: t.Estimator,
 		LatencyMS: t.Device.Estimate, SpreadMS: t.Device.Spread(), WallMS: t.Wall.Estimate, WallSpreadMS: t.Wall.Spread(),
 		OverheadMS: t.Overhead(), ImagesPerSec: t.ImagesPerSecond(), Samples: t.Device.N, Noisy: t.Device.Noisy || t.Wall.Noisy}
 	w := c.App.Writer
 	if format == "json" {
 		return json.NewEncoder(w).Encode(r)
 	}
-	fmt.Fprintf(w, "%s on %s (%s), %s, batch %d\n", name, dev.Name, dev.Hardware, dtype, t.Batch)
+	fmt.Fprintf(w, "%s on %s (%s), %s, batch %d\n", name, r.Device, r.Hardware, r.DType, r.Batch)
 	fmt.Fprintf(w, "  device: %.4g ms (%s) ± %.2g (IQR, %d pairs) per forward pass, %.1f images/s\n", r.LatencyMS, r.Estimator, r.SpreadMS, r.Samples, r.ImagesPerSec)
 	overhead := fmt.Sprintf("of which ≈%.3g ms host dispatch and sync", r.OverheadMS)
 	if r.OverheadMS < 0 {

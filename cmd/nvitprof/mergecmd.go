@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/urfave/cli/v2"
@@ -20,44 +19,36 @@ Example: nvitprof merge --out nvit.jsonl shard0.jsonl shard1.jsonl`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged table `FILE` (must not exist)"},
 		},
-		Action: func(c *cli.Context) error {
-			if c.NArg() == 0 {
-				return usagef("name the tables to merge")
-			}
-			if c.String("out") == "" {
-				return usagef("--out FILE is required")
-			}
-			var tables []tablefmt.Table
-			for _, path := range c.Args().Slice() {
-				t, bad, err := tablefmt.ReadTable(path)
-				if err != nil {
-					return err
-				}
-				for _, b := range bad {
-					fmt.Fprintf(c.App.ErrWriter, "skipped: %v\n", b)
-				}
-				tables = append(tables, t)
-			}
-			merged, err := tablefmt.Merge(tables...)
-			if err != nil {
-				return err
-			}
-			w, err := tablefmt.Create(c.String("out"), merged.Header, tablefmt.WriterOptions{})
-			if err != nil {
-				return err
-			}
-			for _, r := range merged.Rows {
-				if err := w.Write(r); err != nil {
-					w.Close()
-					os.Remove(c.String("out"))
-					return err
-				}
-			}
-			if err := w.Close(); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.App.ErrWriter, "%s: %d rows from %d tables\n", c.String("out"), len(merged.Rows), len(tables))
-			return nil
-		},
+		Action: mergeAction,
 	}
+}
+
+func mergeAction(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usagef("name the tables to merge")
+	}
+	out := c.String("out")
+	if out == "" {
+		return usagef("--out FILE is required")
+	}
+	var tables []tablefmt.Table
+	for _, path := range c.Args().Slice() {
+		t, bad, err := tablefmt.ReadTable(path)
+		if err != nil {
+			return err
+		}
+		for _, b := range bad {
+			fmt.Fprintf(c.App.ErrWriter, "skipped: %v\n", b)
+		}
+		tables = append(tables, t)
+	}
+	merged, err := tablefmt.Merge(tables...)
+	if err != nil {
+		return err
+	}
+	if err := merged.WriteFile(out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.ErrWriter, "%s: %d rows from %d tables\n", out, len(merged.Rows), len(tables))
+	return nil
 }

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
-	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
 )
@@ -17,22 +15,10 @@ func runnerCmd() *cli.Command {
 		Usage:  "measure configurations sent as JSON Lines on stdin (the external-runner protocol; used by sweep)",
 		Hidden: true,
 		Flags:  []cli.Flag{deviceFlag, pluginFlag},
-		Action: func(c *cli.Context) error {
-			var dev *profiler.Device
-			defer func() { dev.Close() }()
-			return profiler.ServeRunner(c.Context, os.Stdin, c.App.Writer, func(h tablefmt.Header) (profiler.Measurer, profiler.RunnerHello, error) {
-				var err error
-				dev, err = profiler.OpenDevice(c.String("device"), profiler.DeviceOptions{Plugin: c.String("plugin")})
-				if err != nil {
-					return nil, profiler.RunnerHello{}, err
-				}
-				m, err := profiler.NewGoMLXMeasurer(dev, h)
-				if err != nil {
-					return nil, profiler.RunnerHello{}, err
-				}
-				return m, profiler.RunnerHello{DeviceName: dev.Hardware, Runtime: "gomlx", Backend: dev.Backend.Name(),
-					Version: fmt.Sprintf("nvitprof %s %s", version, dev.PluginVersion)}, nil
-			})
-		},
+		Action: runRunner,
 	}
+}
+
+func runRunner(c *cli.Context) error {
+	return profiler.ServeGoMLX(c.Context, os.Stdin, c.App.Writer, c.String("device"), profiler.DeviceOptions{Plugin: c.String("plugin")}, version)
 }

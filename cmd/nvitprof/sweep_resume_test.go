@@ -1,240 +1,90 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
-	"math"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
-	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+	"github.com/nvitprof/nvitprof/profiler"
 )
 
-// buildNvitprof compiles the CLI (pure Go, without the XLA backend) for tests
-// that need a real process to kill.
-func buildNvitprof(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "nvitprof")
-	cmd := exec.Command("go", "build", "-tags", "noxla", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
+// tinySweep is a CPU sweep of three small configurations, a fraction of a
+// second in all.
+func tinySweep(out string, extra ...string) []string {
+	return append([]string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "16", "--heads", "1", "--qk", "8", "--v", "8",
+		"--mlp", "32", "--validation", "0", "--models", "none", "--batch", "2", "--samples", "2", "--warmup", "0", "--quiet", "--out", out}, extra...)
 }
 
-// smallSweep is a CPU sweep of 10 configurations taking a few seconds.
-func smallSweep(out string, extra ...string) []string {
-	return append([]string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "64,96", "--heads", "1,2",
-		"--qk", "8", "--v", "16", "--mlp", "64,128", "--validation", "0", "--models", "none",
-		"--samples", "2", "--warmup", "0", "--quiet", "--out", out}, extra...)
-}
-
-// rowsIn counts the complete rows (lines after the header) of a table file.
-func rowsIn(path string) int {
-	data, _ := os.ReadFile(path)
-	n := bytes.Count(data, []byte("\n"))
-	return max(n-1, 0)
-}
-
-// waitRows waits until path holds at least n rows or the process exits.
-func waitRows(t *testing.T, path string, n int, done <-chan error) {
-	t.Helper()
-	deadline := time.After(2 * time.Minute)
-	for rowsIn(path) < n {
-		select {
-		case err := <-done:
-			t.Fatalf("sweep ended before %d rows: %v", n, err)
-		case <-deadline:
-			t.Fatalf("no %d rows after 2 minutes", n)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// A sweep killed (SIGKILL, no chance to clean up) or interrupted (SIGINT,
-// as Ctrl-C) and resumed ends with every configuration exactly once.
-func TestSweepKilledAndResumedHasEveryRowOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the CLI")
-	}
-	bin := buildNvitprof(t)
-	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
-		t.Run(sig.String(), func(t *testing.T) {
-			out := filepath.Join(t.TempDir(), "t.jsonl")
-			cmd := exec.Command(bin, smallSweep(out)...)
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			waitRows(t, out, 3, done)
-			_ = cmd.Process.Signal(sig)
-			err := <-done
-			before := rowsIn(out)
-			if sig == syscall.SIGINT {
-				ee, ok := err.(*exec.ExitError)
-				if !ok || ee.ExitCode() != exitInterrupted || !strings.Contains(stderr.String(), "--resume") {
-					t.Errorf("interrupted sweep: %v, stderr %q; want exit 130 and a hint to resume", err, stderr.String())
-				}
-			}
-			if before >= 10 {
-				t.Skipf("the sweep finished (%d rows) before the signal landed", before)
-			}
-
-			// Running again without --resume must refuse and leave the file alone.
-			if o, err := exec.Command(bin, smallSweep(out)...).CombinedOutput(); err == nil || !strings.Contains(string(o), "--resume") {
-				t.Errorf("second run without --resume: %v %s", err, o)
-			}
-			if o, err := exec.Command(bin, smallSweep(out, "--resume")...).CombinedOutput(); err != nil {
-				t.Fatalf("resume: %v\n%s", err, o)
-			}
-			table, bad, err := tablefmt.ReadTable(out)
-			if err != nil || len(bad) != 0 {
-				t.Fatalf("resumed table: %v, %v", err, bad)
-			}
-			seen := map[string]int{}
-			for _, r := range table.Rows {
-				seen[r.Key()]++
-			}
-			if len(table.Rows) != 10 || len(seen) != 10 {
-				t.Errorf("%d rows, %d distinct configurations; want 10 and 10 (had %d before the resume)", len(table.Rows), len(seen), before)
-			}
-			for k, n := range seen {
-				if n != 1 {
-					t.Errorf("%s measured %d times", k, n)
-				}
-			}
-		})
-	}
-}
-
-// A resume against a table of another setting is refused and the file kept.
-func TestResumeRefusesMismatchedHeader(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "t.jsonl")
-	args := []string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "64", "--heads", "1", "--qk", "8", "--v", "16",
-		"--mlp", "64", "--validation", "0", "--models", "none", "--samples", "1", "--warmup", "0", "--quiet", "--out", out}
-	if _, errOut, code := nvitprof(t, args...); code != 0 {
-		t.Fatalf("first sweep: exit %d: %s", code, errOut)
-	}
-	before, _ := os.ReadFile(out)
-	_, errOut, code := nvitprof(t, append(args, "--resume", "--batch", "3")...)
-	if code == 0 || !strings.Contains(errOut, "batch") {
-		t.Errorf("resume with another batch: exit %d, %q; want a refusal naming batch", code, errOut)
-	}
-	// A CPU table takes floors; a median resume would mix estimators.
-	if _, errOut, code = nvitprof(t, append(args, "--resume", "--estimator", "median")...); code == 0 || !strings.Contains(errOut, `method.estimator "min" vs "median"`) {
-		t.Errorf("resume with another estimator: exit %d, %q", code, errOut)
-	}
-	if _, errOut, code = nvitprof(t, append(args, "--estimator", "mean")...); code != exitUsage {
-		t.Errorf("--estimator mean: exit %d, %q; want a usage error", code, errOut)
-	}
-	if _, errOut, code = nvitprof(t, append(args, "--passes", "0")...); code != exitUsage || !strings.Contains(errOut, "--passes") {
-		t.Errorf("--passes 0: exit %d, %q; want a usage error naming --passes", code, errOut)
-	}
-	after, _ := os.ReadFile(out)
-	if !bytes.Equal(before, after) {
-		t.Error("the refused resume changed the table")
-	}
-	// A corrupt file is not a table: refused, untouched.
-	bad := filepath.Join(t.TempDir(), "bad.jsonl")
-	os.WriteFile(bad, []byte("this is not a table\n"), 0o644)
-	if _, errOut, code := nvitprof(t, append(args[:len(args)-1], bad, "--resume")...); code == 0 {
-		t.Errorf("resume of a corrupt file accepted: %s", errOut)
-	}
-	if data, _ := os.ReadFile(bad); string(data) != "this is not a table\n" {
-		t.Error("the corrupt file was changed")
-	}
-	sc := bufio.NewScanner(bytes.NewReader(after))
-	sc.Scan()
-	if !strings.Contains(sc.Text(), `"nvitprof_table":1`) {
-		t.Errorf("header line %q", sc.Text())
-	}
-}
-
-// --workers runs nvitprof's own runner processes (the path used for several
-// GPUs and parallel compilation); the table must be the same set of rows.
-func TestSweepWithRunnerWorkers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the CLI")
-	}
-	bin := buildNvitprof(t)
-	out := filepath.Join(t.TempDir(), "w.jsonl")
-	if o, err := exec.Command(bin, smallSweep(out, "--workers", "2")...).CombinedOutput(); err != nil {
-		t.Fatalf("sweep --workers 2: %v\n%s", err, o)
-	}
-	table, bad, err := tablefmt.ReadTable(out)
-	if err != nil || len(bad) != 0 || len(table.Rows) != 10 {
-		t.Fatalf("table: %d rows, %v, %v", len(table.Rows), err, bad)
-	}
-	if table.Header.DeviceKind != "cpu" || !strings.Contains(strings.Join(table.Header.Notes, " "), "2 runner process") {
-		t.Errorf("header %+v", table.Header)
-	}
-	// The runners measure with the sweep's one thread (the default).
-	if runtime.NumCPU() > 1 && !strings.Contains(table.Header.DeviceName, "GOMAXPROCS 1") {
-		t.Errorf("runner device %q: the runners did not inherit --threads 1", table.Header.DeviceName)
-	}
-}
-
-// A sweep in two passes: the first pass stays beside the table, and each
-// row of the table is the faster of its two passes.
-func TestSweepTwoPassesCombineEachDepthsFloors(t *testing.T) {
+// Bad flags are usage errors naming the flag, found before anything is
+// measured; a table already there is a failure that says how to go on.
+func TestSweepRefusals(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "t.jsonl")
-	args := []string{"sweep", "--device", "cpu", "--preset", "quick", "--emb", "64", "--heads", "1,2", "--qk", "8", "--v", "16",
-		"--mlp", "64", "--validation", "0", "--models", "none", "--samples", "2", "--passes", "2", "--warmup", "0", "--quiet", "--out", out}
-	_, errOut, code := nvitprof(t, args...)
+	first := filepath.Join(dir, "t.pass1.jsonl")
+	os.WriteFile(first, []byte("kept\n"), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{tinySweep(out, "--passes", "0"), exitUsage, "nvitprof: --passes: must be at least 1, got 0"},
+		{tinySweep(out, "--estimator", "mean"), exitUsage, `nvitprof: --estimator: unknown estimator "mean"`},
+		{tinySweep(out, "--threads", fmt.Sprint(runtime.NumCPU()+1)), exitUsage, "nvitprof: --threads: want 0 (every core) to"},
+		{tinySweep(out, "--device", "tpu:0"), exitUsage, `nvitprof: --device: unknown device "tpu:0"`},
+		{tinySweep(out, "--depths", "3"), exitUsage, `nvitprof: --depths "3": want two positive depths such as 2,10`},
+		{tinySweep(out, "--shard", "2/2"), exitUsage, `nvitprof: --shard "2/2": want I/N with 0 <= I < N`},
+		{tinySweep(out, "--emb", "1:x"), exitUsage, `nvitprof: --emb: "x" in "1:x" is not an integer`},
+		{[]string{"sweep", "--emb", "64", "--out", out}, exitUsage, "nvitprof: grid: no heads values: give --preset or all of --emb, --heads, --qk, --v, --mlp"},
+		{tinySweep(""), exitUsage, "nvitprof: --out FILE is required"},
+		{tinySweep(out), exitFailure, "nvitprof: " + first + " exists: add --resume to continue it, or choose another --out"},
+	} {
+		_, errOut, code := nvitprof(t, tc.args...)
+		if code != tc.code || !strings.HasPrefix(errOut, tc.want) {
+			t.Errorf("%v: exit %d, %q; want %d, %q", tc.args[1:], code, errOut, tc.code, tc.want)
+		}
+	}
+	if data, _ := os.ReadFile(first); string(data) != "kept\n" {
+		t.Errorf("a refused sweep changed %s: %q", first, data)
+	}
+}
+
+// A sweep reports each pass and how far apart the passes were on stderr,
+// even with --quiet, which silences progress only.
+func TestSweepReportsEachPass(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "t.jsonl")
+	_, errOut, code := nvitprof(t, tinySweep(out, "--passes", "2")...)
 	if code != 0 {
-		t.Fatalf("sweep: exit %d: %s", code, errOut)
+		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	if !strings.Contains(errOut, "passes of a configuration were") {
-		t.Errorf("no statement of how the passes agreed: %q", errOut)
-	}
-	if !strings.Contains(errOut, out+": time per configuration") {
-		t.Errorf("no statement of where the last pass's time went: %q", errOut)
-	}
-	first, bad, err := tablefmt.ReadTable(filepath.Join(dir, "t.pass1.jsonl"))
-	if err != nil || len(bad) != 0 {
-		t.Fatalf("first pass: %v %v", err, bad)
-	}
-	final, bad, err := tablefmt.ReadTable(out)
-	if err != nil || len(bad) != 0 {
-		t.Fatalf("table: %v %v", err, bad)
-	}
-	if final.Header.Method.Passes != 2 || final.Header.Method.Estimator != tablefmt.EstimatorMin {
-		t.Errorf("header method %+v: want 2 passes of floors", final.Header.Method)
-	}
-	idx := first.Index()
-	if len(final.Rows) != 4 || len(first.Rows) != 4 {
-		t.Fatalf("%d rows, first pass %d; want 4 and 4", len(final.Rows), len(first.Rows))
-	}
-	for _, r := range final.Rows {
-		p, ok := idx[r.Key()]
-		if !ok {
-			t.Fatalf("%s missing from the first pass", r.Key())
-		}
-		// The samples of both passes, at least 2 each; each depth's floor at
-		// most the first pass's, and the latency their difference per copy.
-		if r.Samples < p.Samples+2 || !strings.Contains(r.Note, "floors of 2 passes") {
-			t.Errorf("%s: %d samples (%q); first pass %d", r.Key(), r.Samples, r.Note, p.Samples)
-		}
-		f, pf := r.Floors, p.Floors
-		if f == nil || pf == nil || f.MS[0] > pf.MS[0] || f.MS[1] > pf.MS[1] ||
-			math.Abs(max(0, (f.MS[1]-f.MS[0])/float64(f.Depths[1]-f.Depths[0]))-r.MedianMS) > 1e-9 {
-			t.Errorf("%s: %.4g ms from floors %+v; first pass's floors %+v", r.Key(), r.MedianMS, f, pf)
+	first := strings.TrimSuffix(out, ".jsonl") + ".pass1.jsonl"
+	for _, want := range []string{first + ": 3 configurations measured in ", first + ": time per configuration: compile ",
+		out + ": 3 configurations measured in ", out + ": the passes of a configuration were "} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
-	// Without --resume, an existing first pass is not overwritten either.
-	os.Remove(out)
-	if _, errOut, code := nvitprof(t, args...); code == 0 || !strings.Contains(errOut, "t.pass1.jsonl exists") {
-		t.Errorf("rerun over a first pass: exit %d, %q", code, errOut)
+	if strings.Contains(errOut, "sweep pass") {
+		t.Errorf("progress despite --quiet:\n%s", errOut)
+	}
+}
+
+func TestPrintPassSpread(t *testing.T) {
+	for _, tc := range []struct {
+		res  profiler.RunResult
+		want string
+	}{
+		{profiler.RunResult{}, ""},
+		{profiler.RunResult{Spread: 0.0449, SpreadN: 12}, "t.jsonl: the passes of a configuration were 4.5% apart (median over 12)\n"},
+		{profiler.RunResult{Spread: 0.24, SpreadN: 3}, "t.jsonl: the passes of a configuration were 24.0% apart (median over 3)\n" +
+			"warning: more than 10%: the machine was busy and this table may be off by that much; measure again at a quieter time or with more --passes\n"},
+	} {
+		var b strings.Builder
+		printPassSpread(&b, tc.res, "t.jsonl")
+		if b.String() != tc.want {
+			t.Errorf("%+v:\n%q\nwant\n%q", tc.res, b.String(), tc.want)
+		}
 	}
 }

@@ -5,15 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/nvitprof/nvitprof/arch"
-	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
 )
@@ -47,8 +41,8 @@ A shared machine also has slow spells longer than one configuration takes, so
 on the CPU the sweep goes over the grid three times (--passes 3; the earlier
 passes are kept beside the table as OUT.pass1.jsonl, OUT.pass2.jsonl) and takes
 each depth's fastest execution over all the passes. The CPU device runs one
-thread unless --threads says otherwise: on a shared 2-core machine one thread's
-passes were 11-28% apart where two threads' were 40-59% (README).
+thread unless --threads says otherwise: on a shared machine one thread's
+timings repeat from run to run where several threads' do not.
 
 Examples:
   nvitprof sweep --device cpu --preset quick --out quick.jsonl
@@ -76,10 +70,10 @@ Examples:
 			&cli.IntFlag{Name: "samples", Category: timing, Usage: "timed pairs per configuration and pass (default 15 GPU, 2 CPU)"},
 			&cli.IntFlag{Name: "passes", Category: timing, Usage: "times to go over the whole grid, taking each depth's fastest execution over them; earlier passes are kept as OUT.passN.jsonl (default 1 GPU, 3 CPU)"},
 			&cli.StringFlag{Name: "estimator", Category: timing, Usage: "how samples become a latency: median, or min (the floor; default on the CPU)"},
-			&cli.Float64Flag{Name: "noise", Category: timing, Value: 0.05, Usage: "relative uncertainty above which a point is re-measured, then flagged noisy (median: IQR/median; min: gap to the second-fastest sample)"},
+			&cli.Float64Flag{Name: "noise", Category: timing, Value: profiler.DefaultNoise, Usage: "relative uncertainty above which a point is re-measured, then flagged noisy (median: IQR/median; min: gap to the second-fastest sample)"},
 			withCategory(threadsFlag, timing),
 			&cli.IntFlag{Name: "workers", Category: timing, Value: 1, Usage: "compiling processes per GPU; compilation, not timing, bounds GPU sweeps. One times at a time while the others are frozen (XLA autotuning runs kernels)"},
-			&cli.StringFlag{Name: "runner", Category: timing, Usage: "measure with an external runner `COMMAND` (JSON Lines on stdin/stdout; see README)"},
+			&cli.StringFlag{Name: "runner", Category: timing, Usage: "measure with an external runner `COMMAND` (JSON Lines on stdin/stdout; see docs/runner-protocol.md)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Category: out, Usage: "table `FILE` (JSON Lines); refuses to overwrite, see --resume"},
 			&cli.BoolFlag{Name: "resume", Category: out, Usage: "continue the table in --out: measure only what it lacks (its header must agree)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: out, Usage: "no progress output"},
@@ -88,143 +82,66 @@ Examples:
 	}
 }
 
-// sweepPlan is what a sweep will measure and how.
-type sweepPlan struct {
-	header  tablefmt.Header
-	configs []tablefmt.Row
-	devices []string
-	cpu     bool // measured by nvitprof's pure-Go backend: CPU defaults and --threads apply
+func runSweep(c *cli.Context) error {
+	opts, err := sweepOptions(c)
+	if err != nil {
+		return err
+	}
+	plan, err := profiler.NewPlan(opts)
+	if err != nil {
+		return sweepUsage(err, opts.Preset == "")
+	}
+	out := c.String("out")
+	if out == "" {
+		return usagef("--out FILE is required: where the table goes")
+	}
+	res, err := plan.Run(c.Context, out, profiler.RunOptions{Resume: c.Bool("resume"), Log: c.App.ErrWriter,
+		Progress: passProgress(c.App.ErrWriter, c.Bool("quiet")), Again: "rerun with --resume"})
+	printPassSpread(c.App.ErrWriter, res, out)
+	if errors.Is(err, profiler.ErrTableExists) {
+		return fmt.Errorf("%w: add --resume to continue it, or choose another --out", err)
+	}
+	return err
 }
 
-func planSweep(c *cli.Context) (sweepPlan, error) {
-	var plan sweepPlan
-	devices, err := profiler.ParseDevices(c.String("device"))
-	if err != nil {
-		return plan, usageError{err}
-	}
-	plan.devices = devices
-	gpu := strings.HasPrefix(devices[0], profiler.KindCUDA)
-	if c.String("runner") != "" {
-		gpu = true // an external runtime: deployment defaults
-	}
-	plan.cpu = !gpu
-
-	var p profiler.SweepPreset
-	if name := c.String("preset"); name != "" {
-		if p, err = profiler.LookupSweepPreset(name); err != nil {
-			return plan, usageError{err}
-		}
-	} else {
-		p = profiler.SweepPreset{Name: "custom", Geometry: arch.NViTGeometry(), CPUBatch: 1,
-			Grid: profiler.Grid{Decomposed: true}}
-	}
-	for _, f := range []struct {
+// sweepOptions reads the sweep's flags; a flag that does not parse is a
+// usage error.
+func sweepOptions(c *cli.Context) (profiler.PlanOptions, error) {
+	opts := profiler.PlanOptions{Device: c.String("device"), Plugin: c.String("plugin"), Runner: strings.Fields(c.String("runner")),
+		Preset: c.String("preset"), Blocks: c.Bool("blocks"), Validation: intFlag(c, "validation"),
+		Batch: intFlag(c, "batch"), DType: c.String("dtype"), Warmup: intFlag(c, "warmup"), Samples: intFlag(c, "samples"),
+		Passes: intFlag(c, "passes"), Estimator: c.String("estimator"), Noise: new(c.Float64("noise")),
+		Workers: new(c.Int("workers")), WorkerCommand: selfRunner(c.String("plugin")), Threads: threadsOption(c), Version: version}
+	for _, d := range []struct {
 		flag string
 		dst  *[]int
-	}{{"emb", &p.Grid.EMB}, {"heads", &p.Grid.Heads}, {"qk", &p.Grid.QK}, {"v", &p.Grid.V}, {"mlp", &p.Grid.MLP}} {
-		if s := c.String(f.flag); s != "" {
+	}{{"emb", &opts.EMB}, {"heads", &opts.Heads}, {"qk", &opts.QK}, {"v", &opts.V}, {"mlp", &opts.MLP}} {
+		if s := c.String(d.flag); s != "" {
 			vs, err := profiler.ParseInts(s)
 			if err != nil {
-				return plan, usagef("--%s: %v", f.flag, err)
+				return opts, usagef("--%s: %v", d.flag, err)
 			}
-			*f.dst = vs
+			*d.dst = vs
 		}
-	}
-	if c.Bool("blocks") {
-		p.Grid.Decomposed, p.Grid.Validation = false, 0
-	}
-	if c.IsSet("validation") {
-		p.Grid.Validation = c.Int("validation")
 	}
 	if c.IsSet("models") {
-		p.Grid.Models = nil
-		for _, name := range strings.Split(c.String("models"), ",") {
-			if name = strings.TrimSpace(name); name == "none" || name == "" {
-				continue
-			}
-			s, err := arch.Preset(name)
-			if err != nil {
-				return plan, usagef("--models: %v", err)
-			}
-			if s.Tokens() != p.Geometry.Tokens() || s.Image != p.Geometry.Image || s.Patch != p.Geometry.Patch {
-				return plan, usagef("--models: %s has %d tokens of %d² images; the sweep measures %d tokens of %d²", name, s.Tokens(), s.Image, p.Geometry.Tokens(), p.Geometry.Image)
-			}
-			p.Grid.Models = append(p.Grid.Models, s)
-		}
+		opts.Models = strings.Split(c.String("models"), ",")
 	}
-	if err := p.Grid.Validate(); err != nil {
-		if c.String("preset") == "" {
-			return plan, usagef("%v: give --preset or all of --emb, --heads, --qk, --v, --mlp", err)
-		}
-		return plan, usageError{err}
-	}
-	plan.configs = p.Grid.Configs()
 	if s := c.String("shard"); s != "" {
 		i, n, err := parseShard(s)
 		if err != nil {
-			return plan, usageError{err}
+			return opts, usageError{err}
 		}
-		if plan.configs, err = profiler.Shard(plan.configs, i, n); err != nil {
-			return plan, usageError{err}
-		}
-	}
-
-	h := tablefmt.Header{Version: tablefmt.FormatVersion, Runtime: "gomlx",
-		Image: p.Geometry.Image, Patch: p.Geometry.Patch, Channels: p.Geometry.Channels, Classes: p.Geometry.Classes,
-		Tokens: p.Geometry.Tokens(), NVitProfVersion: version, Time: time.Now().UTC().Round(time.Second)}
-	h.Host, _ = os.Hostname()
-	h.Method = tablefmt.Method{Name: "differential", NoiseThreshold: c.Float64("noise")}
-	if gpu {
-		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = 256, "bfloat16", []int{2, 10}, 3, 15
-	} else {
-		h.Batch, h.DType, h.Method.Depths, h.Method.Warmup, h.Method.Samples = p.CPUBatch, "float32", []int{1, 3}, 1, 2
-		h.Method.Estimator, h.Method.Passes = tablefmt.EstimatorMin, 3
-	}
-	if c.IsSet("passes") {
-		if c.Int("passes") < 1 {
-			return plan, usagef("--passes must be at least 1")
-		}
-		h.Method.Passes = c.Int("passes")
-	}
-	if c.IsSet("estimator") {
-		switch e := strings.ToLower(c.String("estimator")); e {
-		case tablefmt.EstimatorMedian, tablefmt.EstimatorMin:
-			h.Method.Estimator = e
-		default:
-			return plan, usagef("unknown --estimator %q: want median or min", c.String("estimator"))
-		}
-	}
-	if c.IsSet("batch") {
-		h.Batch = c.Int("batch")
-	}
-	if c.IsSet("dtype") {
-		if _, err := profiler.ParseDType(c.String("dtype")); err != nil {
-			return plan, usageError{err}
-		}
-		h.DType = strings.ToLower(c.String("dtype"))
+		opts.Shard, opts.Shards = i, n
 	}
 	if c.IsSet("depths") {
 		d, err := profiler.ParseInts(c.String("depths"))
 		if err != nil || len(d) != 2 || d[0] < 1 {
-			return plan, usagef("--depths %q: want two positive depths such as 2,10", c.String("depths"))
+			return opts, usagef("--depths %q: want two positive depths such as 2,10", c.String("depths"))
 		}
-		h.Method.Depths = d
+		opts.Depths = d
 	}
-	if c.IsSet("warmup") {
-		h.Method.Warmup = c.Int("warmup")
-	}
-	if c.IsSet("samples") {
-		h.Method.Samples = c.Int("samples")
-	}
-	if h.Batch < 1 || h.Method.Samples < 1 || h.Method.Warmup < 0 || h.Method.NoiseThreshold <= 0 {
-		return plan, usagef("batch and samples must be positive, warm-up and noise not negative")
-	}
-	if len(p.Grid.Models) > 0 {
-		h.Notes = append(h.Notes, fmt.Sprintf("rest and model rows use stack depths %d,%d", profiler.ModelDepths[0], profiler.ModelDepths[1]))
-	}
-	h.Notes = append(h.Notes, "preset "+p.Name)
-	plan.header = h
-	return plan, nil
+	return opts, nil
 }
 
 func parseShard(s string) (int, int, error) {
@@ -237,349 +154,54 @@ func parseShard(s string) (int, int, error) {
 	return i, n, nil
 }
 
-func runSweep(c *cli.Context) error {
-	plan, err := planSweep(c)
-	if err != nil {
-		return err
+// sweepUsage is optionUsage for a sweep: a custom grid (no preset) that
+// lacks a dimension says which flags complete it.
+func sweepUsage(err error, custom bool) error {
+	var oe *profiler.OptionError
+	if custom && errors.As(err, &oe) && oe.Option == "grid" {
+		return usagef("%v: give --preset or all of --emb, --heads, --qk, --v, --mlp", oe.Err)
 	}
-	outPath := c.String("out")
-	if outPath == "" {
-		return usagef("--out FILE is required: where the table goes")
-	}
-	if !c.Bool("resume") {
-		for _, path := range passFiles(outPath, plan.header.Method.Passes) {
-			if _, err := os.Stat(path); err == nil {
-				return fmt.Errorf("%s exists: add --resume to continue it, or choose another --out", path)
-			}
-		}
-	}
-
-	restore, err := limitThreads(c, plan.cpu)
-	if err != nil {
-		return err
-	}
-	defer restore()
-	measurers, closeAll, err := startMeasurers(c, &plan)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-
-	return inPasses(c.App.ErrWriter, outPath, plan.header, measurers, false,
-		func(file string, h tablefmt.Header, ms []profiler.Measurer, only map[string]bool, label string) (tablefmt.Table, error) {
-			return sweepPass(c, plan.configs, only, ms, h, file, label, c.App.ErrWriter, "rerun with --resume")
-		})
+	return optionUsage(err)
 }
 
-// passFunc measures one pass into file under h with ms, labelled for
-// progress. A non-nil only limits the pass to the configurations whose keys
-// it holds.
-type passFunc func(file string, h tablefmt.Header, ms []profiler.Measurer, only map[string]bool, label string) (tablefmt.Table, error)
-
-// inPasses runs pass once for each of h's passes into the pass files of out
-// (passFiles), each with a header note saying which pass it is, the last with
-// measurers that combine each row's passes, and then reports how far apart
-// the passes were (unless quiet). A pass whose configurations failed
-// (*failedConfigs) does not stop the later ones, which measure only what it
-// measured: a configuration that failed (out of memory, say) would fail again
-// in every pass, and a row the earlier passes lack could not combine them as
-// the table's header says (a --resume retries it in the first pass, and the
-// later passes follow). The failures of every pass are the error at the end,
-// once the table is written.
-func inPasses(w io.Writer, out string, h tablefmt.Header, measurers []profiler.Measurer, quiet bool, pass passFunc) error {
-	files := passFiles(out, h.Method.Passes)
-	var earlier []tablefmt.Table
-	var spread profiler.PassSpread
-	var failed *failedConfigs
-	for i, file := range files {
-		label, ph, ms := "sweep", h, measurers
-		if len(files) > 1 {
-			label = fmt.Sprintf("sweep pass %d/%d", i+1, len(files))
-			note := fmt.Sprintf("pass %d of %d; the table is %s", i+1, len(files), filepath.Base(out))
-			if i == len(files)-1 {
-				note = fmt.Sprintf("each row combines %d passes (each depth's fastest execution); the earlier ones are in %s.pass*%s", len(files),
-					strings.TrimSuffix(filepath.Base(out), filepath.Ext(out)), filepath.Ext(out))
-			}
-			ph.Notes = append(slices.Clone(h.Notes), note)
-		}
-		if i == len(files)-1 && len(earlier) > 0 {
-			ms = make([]profiler.Measurer, len(measurers))
-			for k, m := range measurers {
-				ms[k] = profiler.FloorOfPasses(m, earlier, &spread)
-			}
-		}
-		var only map[string]bool
-		if i > 0 {
-			only = keysOf(earlier[i-1])
-		}
-		t, err := pass(file, ph, ms, only, label)
-		var f *failedConfigs
-		if errors.As(err, &f) {
-			failed = failed.join(f)
-		} else if err != nil {
-			return err
-		}
-		earlier = append(earlier, t)
-	}
-	if len(files) > 1 && !quiet {
-		reportPassSpread(w, &spread, out)
-	}
-	if failed != nil {
-		return failed
-	}
-	return nil
-}
-
-// failedConfigs is the error of a pass that went over all its configurations
-// but could not measure some: its table holds the others.
-type failedConfigs struct {
-	failed []*profiler.ConfigError
-	again  string // how to retry them
-}
-
-func (e *failedConfigs) Error() string {
-	return fmt.Sprintf("%d configurations failed (first: %v); %s to retry them", len(e.failed), e.failed[0], e.again)
-}
-
-// join adds the failures of a later pass to e's (either may be nil). A later
-// pass never tries what an earlier one failed (inPasses), so none repeats.
-func (e *failedConfigs) join(later *failedConfigs) *failedConfigs {
-	if e == nil {
-		return later
-	}
-	return &failedConfigs{failed: append(slices.Clone(e.failed), later.failed...), again: e.again}
-}
-
-// keysOf is the set of t's row keys.
-func keysOf(t tablefmt.Table) map[string]bool {
-	keys := make(map[string]bool, len(t.Rows))
-	for _, r := range t.Rows {
-		keys[r.Key()] = true
-	}
-	return keys
-}
-
-// sumPhases adds up where the measurers that say so spent their time; ok is
-// false when none does (external runners).
-func sumPhases(ms []profiler.Measurer) (sum profiler.Phases, ok bool) {
-	for _, m := range ms {
-		for { // a wrapper (the last pass's floors) hides Phases behind its embedded interface
-			w, wraps := m.(interface{ Unwrap() profiler.Measurer })
-			if !wraps {
-				break
-			}
-			m = w.Unwrap()
-		}
-		if p, has := m.(interface{ Phases() profiler.Phases }); has {
-			sum, ok = sum.Add(p.Phases()), true
-		}
-	}
-	return sum, ok
-}
-
-// passSpreadWarn is the median slowest/fastest pass ratio − 1 above which a
-// sweep warns (see profiler.PassSpread for what quiet and busy runs gave).
-const passSpreadWarn = 0.10
-
-// reportPassSpread states how far apart the passes were and warns when the
-// machine was too busy for them to agree.
-func reportPassSpread(w io.Writer, spread *profiler.PassSpread, path string) {
-	s, n := spread.Median()
-	if n == 0 {
-		return
-	}
-	fmt.Fprintf(w, "%s: the passes of a configuration were %.1f%% apart (median over %d)\n", path, 100*s, n)
-	if s > passSpreadWarn {
-		fmt.Fprintf(w, "warning: more than %.0f%%: the machine was busy and this table may be off by that much; measure again at a quieter time or with more --passes\n", 100*passSpreadWarn)
-	}
-}
-
-// passFiles are the tables of a sweep in passes passes into out: one per
-// earlier pass beside it (t.jsonl: t.pass1.jsonl, ...), then out itself,
-// whose rows combine every pass.
-func passFiles(out string, passes int) []string {
-	ext := filepath.Ext(out)
-	var files []string
-	for p := 1; p < passes; p++ {
-		files = append(files, fmt.Sprintf("%s.pass%d%s", strings.TrimSuffix(out, ext), p, ext))
-	}
-	return append(files, out)
-}
-
-// sweepPass measures what the table at path lacks of configs (creating or
-// resuming it) and returns the table as it ends. Its summary line goes to
-// log; again says how to continue after an interruption or failures. A pass
-// with failed configurations returns its table and a *failedConfigs.
-func sweepPass(c *cli.Context, configs []tablefmt.Row, only map[string]bool, measurers []profiler.Measurer, h tablefmt.Header,
-	outPath, label string, log io.Writer, again string) (tablefmt.Table, error) {
-	w, res, err := tablefmt.Resume(outPath, h, tablefmt.WriterOptions{})
-	if err != nil {
-		return tablefmt.Table{}, err
-	}
-	defer w.Close()
-	limited := configs
-	if only != nil {
-		limited = slices.DeleteFunc(slices.Clone(configs), func(r tablefmt.Row) bool { return !only[r.Key()] })
-	}
-	todo := profiler.Remaining(limited, res.Table)
-	prog := newProgress(c.App.ErrWriter, label, len(todo), c.Bool("quiet"))
-	if n := len(configs) - len(limited); n > 0 {
-		prog.logf("%s: leaving out %d configurations the previous pass could not measure", outPath, n)
-	}
-	if n := len(limited) - len(todo); n > 0 {
-		prog.logf("resuming %s: %d of %d configurations already measured", outPath, n, len(limited))
-	}
-	if res.Truncated > 0 {
-		prog.logf("resuming %s: removed a torn last line (%d bytes)", outPath, res.Truncated)
-	}
-	if n := len(res.Skipped); n > 0 { // not progress: shown even with --quiet
-		fmt.Fprintf(log, "resuming %s: %d unreadable rows kept as they are (first: %v); the configurations lacking a row will be measured again\n",
-			outPath, n, res.Skipped[0])
-	}
-	start := time.Now()
-	phasesBefore, _ := sumPhases(measurers)
-	noisy := 0
-	result, err := profiler.Sweep(c.Context, todo, measurers, w, profiler.SweepOptions{
-		Progress: func(done, total int, row tablefmt.Row, rerr error) {
-			if rerr != nil {
-				if c.Context.Err() == nil { // after Ctrl-C, stopped runners are no news
-					prog.logf("%s: %v", row.Key(), rerr)
-				}
-			} else if row.Noisy {
-				noisy++
-			}
-			prog.step(done, row.Key())
-		},
-	})
-	prog.finish()
-	if cerr := w.Close(); err == nil && cerr != nil {
-		err = cerr
-	}
-	el := time.Since(start)
-	fmt.Fprintf(log, "%s: %d configurations measured in %s (%.1f/min) on %s, %d noisy, %d failed\n",
-		outPath, result.Measured, el.Round(time.Second), float64(result.Measured)/el.Minutes(),
-		h.DeviceName, noisy, len(result.Failed))
-	if ph, ok := sumPhases(measurers); ok && result.Measured > 0 {
-		fmt.Fprintf(log, "%s: time per configuration: %s\n", outPath, ph.Sub(phasesBefore).Per(result.Measured))
-	}
-	if err != nil {
-		if errors.Is(err, c.Context.Err()) {
-			return tablefmt.Table{}, fmt.Errorf("interrupted: %d rows are in %s; %s to continue", result.Measured, outPath, again)
-		}
-		return tablefmt.Table{}, err
-	}
-	t, err := readPassTable(outPath, res.Skipped, log)
-	if err == nil && len(result.Failed) > 0 {
-		err = &failedConfigs{failed: result.Failed, again: again}
-	}
-	return t, err
-}
-
-// readPassTable reads the table at path as a pass left it. Its unreadable
-// lines that were there when the pass resumed it (before) are reported, not
-// an error: Resume keeps every complete line, and whatever configuration such
-// a line held lacked a row, so the pass measured it again (or it failed and
-// the pass says so). Any other unreadable line is an error, as this run's
-// rows are validated before they are written.
-func readPassTable(path string, before []*tablefmt.SyntaxError, log io.Writer) (tablefmt.Table, error) {
-	t, bad, err := tablefmt.ReadTable(path)
-	if err != nil {
-		return t, err
-	}
-	known := make(map[int]bool, len(before))
-	for _, e := range before {
-		known[e.Line] = true
-	}
-	fresh := slices.DeleteFunc(slices.Clone(bad), func(e *tablefmt.SyntaxError) bool { return known[e.Line] })
-	if len(fresh) > 0 {
-		return t, fmt.Errorf("%s: %d unreadable rows (first: %v)", path, len(fresh), fresh[0])
-	}
-	if len(bad) > 0 {
-		fmt.Fprintf(log, "%s: %d unreadable rows kept as found at the start (first: %v); readers skip them\n", path, len(bad), bad[0])
-	}
-	return t, nil
-}
-
-// startMeasurers opens the device(s) and fills the header's device fields.
-// One device runs in this process; several devices, an external runner or
-// --workers > 1 run as runner processes.
-func startMeasurers(c *cli.Context, plan *sweepPlan) ([]profiler.Measurer, func(), error) {
-	h := &plan.header
-	workers := c.Int("workers")
-	if workers < 1 {
-		return nil, nil, usagef("--workers must be at least 1")
-	}
-	if runnerCmd := c.String("runner"); runnerCmd != "" {
-		argv := strings.Fields(runnerCmd)
-		m, err := profiler.StartRunner(c.Context, argv, nil, *h, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		hello := m.Hello()
-		h.Device, h.DeviceKind, h.DeviceName = "runner", "external", hello.DeviceName
-		h.Runtime, h.Backend, h.PluginVersion = hello.Runtime, hello.Backend, hello.Version
-		h.Notes = append(h.Notes, "runner: "+runnerCmd)
-		return []profiler.Measurer{m}, func() { m.Close() }, nil
-	}
-	if len(plan.devices) == 1 && workers == 1 {
-		dev, err := profiler.OpenDevice(plan.devices[0], profiler.DeviceOptions{Plugin: c.String("plugin")})
-		if err != nil {
-			return nil, nil, err
-		}
-		fillDevice(h, dev.Name, dev.Kind, dev.Hardware, dev.Backend.Name(), dev.Plugin, dev.PluginVersion)
-		m, err := profiler.NewGoMLXMeasurer(dev, *h)
-		if err != nil {
-			dev.Close()
-			return nil, nil, err
-		}
-		return []profiler.Measurer{m}, dev.Close, nil
-	}
-	// Runner processes of this very binary: one per device and worker.
+// selfRunner is the command line of this binary's runner on a device: the
+// runner processes of a sweep over several devices or with --workers.
+func selfRunner(plugin string) func(device string) []string {
 	self, err := os.Executable()
 	if err != nil {
-		return nil, nil, err
+		self = os.Args[0]
 	}
-	var ms []profiler.Measurer
-	var ext []*profiler.ExternalMeasurer
-	var extDevice []string // the device each runner in ext measures
-	closeAll := func() {
-		for _, m := range ext {
-			m.Close()
+	return func(device string) []string {
+		argv := []string{self, "runner", "--device", device}
+		if plugin != "" {
+			argv = append(argv, "--plugin", plugin)
 		}
+		return argv
 	}
-	for _, d := range plan.devices {
-		gate := &profiler.TimingGate{} // one timing at a time per device, the other runners frozen
-		for range workers {
-			argv := []string{self, "runner", "--device", d}
-			if p := c.String("plugin"); p != "" {
-				argv = append(argv, "--plugin", p)
-			}
-			m, err := profiler.StartRunner(c.Context, argv, nil, *h, gate)
-			if err != nil {
-				closeAll()
-				return nil, nil, err
-			}
-			ext = append(ext, m)
-			extDevice = append(extDevice, d)
-			ms = append(ms, m)
-		}
-	}
-	hello := ext[0].Hello()
-	for i, m := range ext[1:] { // the header below is the first runner's
-		if err := profiler.SameDevice(extDevice[0], hello, extDevice[i+1], m.Hello()); err != nil {
-			closeAll()
-			return nil, nil, err
-		}
-	}
-	kind, _, _ := profiler.ParseDevice(plan.devices[0])
-	fillDevice(h, strings.Join(plan.devices, ","), kind, hello.DeviceName, hello.Backend, "", hello.Version)
-	h.Notes = append(h.Notes, fmt.Sprintf("%d runner process(es) per device", workers))
-	return ms, closeAll, nil
 }
 
-func fillDevice(h *tablefmt.Header, name, kind, hw, backend, plugin, pluginVersion string) {
-	h.Device, h.DeviceKind, h.DeviceName, h.Backend, h.Plugin, h.PluginVersion = name, kind, hw, backend, plugin, pluginVersion
-	if kind == profiler.KindCPU {
-		h.Notes = append(h.Notes, fmt.Sprintf("GOMAXPROCS %d", runtime.GOMAXPROCS(0)))
+// passProgress follows each pass of a sweep on w: a bar on a terminal,
+// log lines otherwise, nothing when quiet.
+func passProgress(w io.Writer, quiet bool) func(label string, total int) profiler.Progress {
+	return func(label string, total int) profiler.Progress { return passBar{newProgress(w, label, total, quiet)} }
+}
+
+// passBar is a progress as a profiler.Progress.
+type passBar struct{ p *progress }
+
+func (b passBar) Step(done int, key string)       { b.p.step(done, key) }
+func (b passBar) Logf(format string, args ...any) { b.p.logf(format, args...) }
+func (b passBar) Finish()                         { b.p.finish() }
+
+// printPassSpread states how far apart the passes of a sweep into path were
+// and warns when the machine was too busy for them to agree.
+func printPassSpread(w io.Writer, res profiler.RunResult, path string) {
+	if res.SpreadN == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%s: the passes of a configuration were %.1f%% apart (median over %d)\n", path, 100*res.Spread, res.SpreadN)
+	if res.Busy() {
+		fmt.Fprintf(w, "warning: more than %.0f%%: the machine was busy and this table may be off by that much; measure again at a quieter time or with more --passes\n",
+			100*profiler.BusySpread)
 	}
 }

@@ -2,9 +2,8 @@ package main
 
 import (
 	"os"
-	"runtime"
-	"strconv"
 
+	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
 )
 
@@ -13,44 +12,25 @@ var threadsFlag = &cli.IntFlag{
 	Name:  "threads",
 	Value: 1,
 	Usage: "CPU device only: threads running the graphs (GOMAXPROCS; 0 = every core). " +
-		"One thread repeats from run to run on a shared machine where several do not " +
-		"(README, \"Measuring on the CPU\"); a GOMAXPROCS set in the environment is kept unless --threads is given",
+		"One thread repeats from run to run on a shared machine where several do not; " +
+		"a GOMAXPROCS set in the environment is kept unless --threads is given",
 }
 
-// limitThreads sets GOMAXPROCS to --threads while measuring on the CPU and
-// returns the function that restores it. The variable is exported too, so
-// runner processes measure with the same threads. Off the CPU it does nothing.
-func limitThreads(c *cli.Context, cpu bool) (restore func(), err error) {
-	n := c.Int("threads")
-	if n < 0 || n > runtime.NumCPU() {
-		return nil, usagef("--threads %d: want 0 (every core) to %d", n, runtime.NumCPU())
+// threadsOption is --threads as profiler takes it: nil, leaving GOMAXPROCS
+// alone, when the flag is not given and $GOMAXPROCS is set.
+func threadsOption(c *cli.Context) *int {
+	if !c.IsSet("threads") && os.Getenv("GOMAXPROCS") != "" {
+		return nil
 	}
-	if !cpu || (!c.IsSet("threads") && os.Getenv("GOMAXPROCS") != "") {
-		return func() {}, nil
-	}
-	if n == 0 {
-		n = runtime.NumCPU()
-	}
-	env, hadEnv := os.LookupEnv("GOMAXPROCS")
-	old := runtime.GOMAXPROCS(n)
-	_ = os.Setenv("GOMAXPROCS", strconv.Itoa(n))
-	return func() {
-		runtime.GOMAXPROCS(old)
-		if hadEnv {
-			_ = os.Setenv("GOMAXPROCS", env)
-		} else {
-			_ = os.Unsetenv("GOMAXPROCS")
-		}
-	}, nil
+	return new(c.Int("threads"))
 }
 
-// withThreads runs fn with the threads of --threads (limitThreads).
+// withThreads runs fn with the threads of --threads when measuring on the
+// CPU (profiler.WithThreads).
 func withThreads(c *cli.Context, cpu bool, fn func() error) error {
-	restore, err := limitThreads(c, cpu)
-	if err != nil {
-		return err
+	if n := threadsOption(c); cpu && n != nil {
+		return optionUsage(profiler.WithThreads(*n, fn))
 	}
-	defer restore()
 	return fn()
 }
 

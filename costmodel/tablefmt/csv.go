@@ -15,7 +15,9 @@ import (
 // CSVColumns returns the column names of the CSV format, in the order
 // WriteCSV writes them. ReadCSV accepts them in any order; kind and median_ms
 // are required, and a missing column or an empty cell reads as zero. The dim
-// column holds a model row's NViT dim object as JSON.
+// column holds a model row's NViT dim object as JSON. How a multi-pass sweep
+// got a row's latency (Row.Floors, Row.PassesMS) stays in the JSON Lines
+// table: CSV is for the latencies themselves.
 func CSVColumns() []string {
 	return []string{
 		"kind", "name", "emb", "heads", "qk", "v", "mlp", "dim",

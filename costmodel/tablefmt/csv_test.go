@@ -81,3 +81,23 @@ func TestReadCSVMalformed(t *testing.T) {
 		})
 	}
 }
+
+// CSV carries latencies, not how passes made them: floors and per-pass
+// latencies stay in the JSON Lines table.
+func TestCSVLeavesPassDetailsOut(t *testing.T) {
+	r := Row{Kind: KindMLP, EMB: 64, MLP: 128, MedianMS: 2.5, Samples: 6,
+		Floors: &Floors{Depths: [2]int{1, 3}, MS: [2]float64{4.25, 9.25}}, PassesMS: []float64{2.5, 2.75}}
+	var buf bytes.Buffer
+	if err := WriteCSV(&buf, []Row{r}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadCSV(&buf, "t.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := r
+	want.Floors, want.PassesMS = nil, nil
+	if len(got) != 1 || !reflect.DeepEqual(got[0], want) {
+		t.Errorf("read %+v, want %+v", got, want)
+	}
+}

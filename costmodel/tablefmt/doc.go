@@ -1,6 +1,6 @@
 // Package tablefmt is the latency table: the measurements a sweep makes and
 // their file formats (JSON Lines, CSV, NViT's latency_head.json). It knows
-// nothing of measuring (package profiler) or of models (package tablefmt).
+// nothing of measuring (package profiler) or of models (package costmodel).
 //
 // # The table format
 //
@@ -48,6 +48,15 @@
 // nothing it measured. Resume reopens a table to continue it: it checks that
 // the file's header is compatible with the run's (Header.Compatible), cuts off
 // a torn last line and returns the rows already there.
+//
+// Open reads a table in any of the formats below, detected by content
+// (DetectFormat): a first line with "nvitprof_table" is JSON Lines, another
+// JSON object is NViT's LUT, anything else CSV. CSV files and LUTs carry no
+// header: OpenOptions give their tokens and batch, except for a published LUT
+// that Open knows by the SHA-256 of its bytes (today NViT's released V100
+// latency_head.json, which gets NViTV100Header and refuses other tokens or
+// batch with an *OptionError). Table.Export writes a table in any format,
+// and Table.WriteFile as a new JSON Lines file.
 //
 // WriteCSV and ReadCSV convert rows to and from CSV with a line of column
 // names (CSVColumns) for spreadsheets and hand-made tables; the table-wide

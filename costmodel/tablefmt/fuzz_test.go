@@ -16,6 +16,7 @@ func FuzzReadJSONL(f *testing.F) {
 	f.Add(data[:len(data)-9])
 	f.Add([]byte(`{"nvitprof_table":1}` + "\n" + `{"kind":"block","emb":8,"mlp":8,"median_ms":1e-3}`))
 	f.Add([]byte(`{"nvitprof_table":1}` + "\n" + `{"kind":"mlp","emb":8,"mlp":8,"median_ms":1.5,"floors":{"depths":[1,3],"ms":[1,4]}}`))
+	f.Add([]byte(`{"nvitprof_table":1}` + "\n" + `{"kind":"mlp","emb":8,"mlp":8,"median_ms":1.5,"passes_ms":[1.5,1.75]}`))
 	f.Add([]byte(`{"nvitprof_table":1,"time":"2026-01-02T03:04:05.123+05:30","notes":["\u00e9"]}` + "\r\n\n{]\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		tab, _, err := Read(bytes.NewReader(in), "fuzz.jsonl")

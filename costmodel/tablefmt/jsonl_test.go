@@ -52,16 +52,29 @@ func TestJSONLRoundTrip(t *testing.T) {
 	}
 }
 
-// Floors ride along with a row: the combined passes of a resumed sweep need them.
-func TestJSONLKeepsFloors(t *testing.T) {
+// Floors and per-pass latencies ride along with a row: the combined passes
+// of a resumed sweep need the floors, analyses of the passes their latencies.
+func TestJSONLKeepsFloorsAndPasses(t *testing.T) {
 	want := Table{Header: testHeader(), Rows: []Row{{Kind: KindMLP, EMB: 64, MLP: 128, MedianMS: 2.5, Samples: 6,
-		Floors: &Floors{Depths: [2]int{1, 3}, MS: [2]float64{4.25, 9.25}}}}}
-	got, bad, err := Read(bytes.NewReader(encodeTable(t, want)), "t.jsonl")
+		Floors: &Floors{Depths: [2]int{1, 3}, MS: [2]float64{4.25, 9.25}}, PassesMS: []float64{2.5, 2.75, 3}}}}
+	data := encodeTable(t, want)
+	if !bytes.Contains(data, []byte(`"passes_ms":[2.5,2.75,3]`)) {
+		t.Errorf("no passes_ms in\n%s", data)
+	}
+	got, bad, err := Read(bytes.NewReader(data), "t.jsonl")
 	if err != nil || len(bad) != 0 {
 		t.Fatalf("Read: %v, %v", err, bad)
 	}
 	if f := got.Rows[0].Floors; f == nil || *f != *want.Rows[0].Floors {
 		t.Errorf("floors after a round trip: %+v, want %+v", f, want.Rows[0].Floors)
+	}
+	if !reflect.DeepEqual(got.Rows[0].PassesMS, want.Rows[0].PassesMS) {
+		t.Errorf("passes after a round trip: %v, want %v", got.Rows[0].PassesMS, want.Rows[0].PassesMS)
+	}
+	// A row written before passes_ms existed reads without it.
+	old := `{"nvitprof_table":1}` + "\n" + `{"kind":"mlp","emb":8,"mlp":8,"median_ms":1.5,"note":"floors of 2 passes (each: 1.5, 1.6 ms)"}` + "\n"
+	if got, bad, err := Read(strings.NewReader(old), "old.jsonl"); err != nil || len(bad) != 0 || got.Rows[0].PassesMS != nil {
+		t.Errorf("old row: %+v, %v, %v", got.Rows, bad, err)
 	}
 }
 

@@ -10,11 +10,8 @@ import (
 	"testing"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/internal/testtables"
 )
-
-// nvitV100 is NViT's released table, present in the project's workspace but
-// not in a user's clone.
-const nvitV100 = "../../shared/data/nvit_latency_head_v100.json"
 
 // Small LUTs in the exact text Python's json.dumps writes for the same
 // nested dicts (printed by python3): unordered keys, MLP_1, scientific and
@@ -54,15 +51,12 @@ func TestLUTByteIdentical(t *testing.T) {
 	}
 }
 
-func TestNViTV100File(t *testing.T) {
-	src, err := os.ReadFile(nvitV100)
-	if os.IsNotExist(err) {
-		t.Skipf("NViT's table is not here (%s): the project's workspace has it, a clone does not", nvitV100)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ReadLUTFile(nvitV100)
+// The synthetic table in NViT's schema (package testtables) reads and
+// writes back byte for byte, directly and through a table in ms, and its
+// values are those of the analytic model it was generated from.
+func TestNViTSyntheticFile(t *testing.T) {
+	src := testtables.NViTSyntheticLUT()
+	l, err := ReadLUT(bytes.NewReader(src), testtables.NViTSynthetic)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,23 +67,33 @@ func TestNViTV100File(t *testing.T) {
 	if !full || !reflect.DeepEqual(g, NViTGrid()) {
 		t.Errorf("grid %+v (full %v), want NViTGrid", g, full)
 	}
+	for _, i := range []int{0, 1, 24, 25, 9374} {
+		e := l.Entries[i]
+		if want := testtables.SyntheticSeconds(e.EMB, e.Block.Heads, e.Block.QK, e.Block.V, e.Block.MLP); e.Seconds != want {
+			t.Errorf("entry %d %+v: want %v s", i, e, want)
+		}
+	}
 	var buf bytes.Buffer
 	if _, err := l.WriteTo(&buf); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(buf.Bytes(), src) {
-		t.Errorf("export is not byte-identical to %s (%d vs %d bytes)", nvitV100, buf.Len(), len(src))
+		t.Errorf("export is not byte-identical to the file (%d vs %d bytes)", buf.Len(), len(src))
 	}
 
-	// Through a table (ms) and back (s): for this file every value survives
-	// ×1e3 ÷1e3 exactly, so the export is byte-identical too.
+	// Through a table (ms) and back (s): every value is a multiple of 2⁻²³ s
+	// and survives ×1e3 ÷1e3 exactly, so the export is byte-identical too.
 	tab, err := l.Table(NViTV100Header())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tab.Rows) != 9375 || tab.Rows[0].Key() != "block emb=256 heads=1 qk=1 v=1 mlp=0" ||
-		tab.Rows[0].MedianMS != 0.0066716670989990234*1e3 || tab.Rows[0].MACs == 0 {
-		t.Errorf("first row %+v of %d", tab.Rows[0], len(tab.Rows))
+	first := tab.Rows[0]
+	if len(tab.Rows) != 9375 || first.Key() != "block emb=256 heads=1 qk=1 v=1 mlp=0" ||
+		first.MedianMS != testtables.SyntheticSeconds(256, 1, 1, 1, 0)*1e3 || first.MACs == 0 {
+		t.Errorf("first row %+v of %d", first, len(tab.Rows))
+	}
+	if !reflect.DeepEqual(tab.LUTGrid(), NViTGrid()) {
+		t.Errorf("the table's grid %+v, want NViTGrid", tab.LUTGrid())
 	}
 	back, err := tab.LUT(NViTGrid())
 	if err != nil {
@@ -100,7 +104,7 @@ func TestNViTV100File(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(buf.Bytes(), src) {
-		t.Errorf("LUT → table → LUT export is not byte-identical to %s", nvitV100)
+		t.Error("LUT → table → LUT export is not byte-identical to the file")
 	}
 }
 

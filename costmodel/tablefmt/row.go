@@ -50,6 +50,12 @@ type Row struct {
 	// stack depth, so that passes at different times can be combined depth
 	// by depth (nil: not recorded, e.g. imported or median rows).
 	Floors *Floors `json:"floors,omitempty"`
+	// PassesMS, in a row that combines the passes of a multi-pass sweep
+	// (Header.Method.Passes), is each pass's own latency in pass order, ms;
+	// the last pass wrote the row. MedianMS is their combination, depth by
+	// depth from Floors when the row has them. Nil: one pass, or not
+	// recorded (tables written before this field put them in Note).
+	PassesMS []float64 `json:"passes_ms,omitempty"`
 }
 
 // Floors are the fastest executions of a differential measurement's two
@@ -110,7 +116,7 @@ func (r Row) Key() string {
 
 // Validate reports why r is not a possible measurement, or nil: an unknown
 // kind, dimensions that do not fit the kind, a negative or non-finite
-// latency or spread, negative counts.
+// latency or spread, negative counts, impossible floors or per-pass latencies.
 func (r Row) Validate() error {
 	if err := r.validateDims(); err != nil {
 		return err
@@ -126,8 +132,29 @@ func (r Row) Validate() error {
 		return fmt.Errorf("macs must not be negative, got %d", r.MACs)
 	case r.Bytes < 0:
 		return fmt.Errorf("bytes must not be negative, got %d", r.Bytes)
-	case r.Floors != nil:
-		return r.Floors.Validate()
+	}
+	if r.Floors != nil {
+		if err := r.Floors.Validate(); err != nil {
+			return err
+		}
+	}
+	return validatePasses(r.PassesMS)
+}
+
+// validatePasses checks a row's per-pass latencies: none, or two or more
+// non-negative numbers (one pass has nothing to combine; an empty list is
+// not written, so reading one would not round-trip).
+func validatePasses(ms []float64) error {
+	if ms == nil {
+		return nil
+	}
+	if len(ms) < 2 {
+		return fmt.Errorf("passes_ms must list at least two passes, got %v", ms)
+	}
+	for _, v := range ms {
+		if !finite(v) || v < 0 {
+			return fmt.Errorf("passes_ms must be non-negative numbers, got %v", ms)
+		}
 	}
 	return nil
 }

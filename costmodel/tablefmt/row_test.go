@@ -43,6 +43,11 @@ func TestRowValidate(t *testing.T) {
 		{"model no blocks", Row{Kind: KindModel, EMB: 8, Dim: &arch.Dim{EMB: 8}}, "model row: dim has no blocks"},
 		{"floors not increasing", Row{Kind: KindMLP, EMB: 8, MLP: 8, Floors: &Floors{Depths: [2]int{3, 3}, MS: [2]float64{1, 2}}}, "floors: depths must satisfy 0 <= low < high"},
 		{"floors NaN", Row{Kind: KindMLP, EMB: 8, MLP: 8, Floors: &Floors{Depths: [2]int{1, 3}, MS: [2]float64{1, math.NaN()}}}, "floors: times must be non-negative numbers"},
+		{"one pass", Row{Kind: KindMLP, EMB: 8, MLP: 8, PassesMS: []float64{1}}, "passes_ms must list at least two passes"},
+		{"no passes", Row{Kind: KindMLP, EMB: 8, MLP: 8, PassesMS: []float64{}}, "passes_ms must list at least two passes"},
+		{"negative pass", Row{Kind: KindMLP, EMB: 8, MLP: 8, PassesMS: []float64{1, -1}}, "passes_ms must be non-negative numbers"},
+		{"NaN pass", Row{Kind: KindMLP, EMB: 8, MLP: 8, PassesMS: []float64{math.NaN(), 1}}, "passes_ms must be non-negative numbers"},
+		{"bad pass beside good floors", Row{Kind: KindMLP, EMB: 8, MLP: 8, Floors: &Floors{Depths: [2]int{1, 3}, MS: [2]float64{1, 2}}, PassesMS: []float64{1}}, "passes_ms"},
 		{"model bad block", Row{Kind: KindModel, EMB: 8, Dim: &arch.Dim{EMB: 8, Head: []int{2}, QK: []int{0}, V: []int{1}, MLP: []int{1}}}, "model row: block 0: QK per head must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,90 @@
+package tablefmt
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+)
+
+// ParseFormat checks a format's name: jsonl, csv or nvit-lut.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case FormatJSONL, FormatCSV, FormatNViTLUT:
+		return f, nil
+	}
+	return "", fmt.Errorf("tablefmt: unknown table format %q (want jsonl, csv or nvit-lut)", s)
+}
+
+// Export writes t in format f: JSON Lines (WriteJSONL), CSV (WriteCSV, rows
+// only) or NViT's latency_head.json over the grid t measured (t.LUT of
+// t.LUTGrid), which it refuses when t does not cover that grid. Output may
+// be partial on error: write to a buffer when that matters.
+func (t Table) Export(w io.Writer, f Format) error {
+	switch f {
+	case FormatJSONL:
+		return t.WriteJSONL(w)
+	case FormatCSV:
+		return WriteCSV(w, t.Rows)
+	case FormatNViTLUT:
+		l, err := t.LUT(t.LUTGrid())
+		if err != nil {
+			return err
+		}
+		_, err = l.WriteTo(w)
+		return err
+	}
+	return fmt.Errorf("tablefmt: export: unknown table format %q", f)
+}
+
+// LUTGrid is the grid t measured, sorted: its attn rows' axes × its mlp rows'
+// widths plus "no MLP" when it was measured decomposed (it has attn rows),
+// else its block rows' axes. A decomposed table's few validation blocks are
+// not its grid.
+func (t Table) LUTGrid() LUTGrid {
+	var g LUTGrid
+	add := func(axis *[]int, v int) {
+		if !slices.Contains(*axis, v) {
+			*axis = append(*axis, v)
+		}
+	}
+	decomposed := slices.ContainsFunc(t.Rows, func(r Row) bool { return r.Kind == KindAttn })
+	for _, r := range t.Rows {
+		switch {
+		case decomposed && r.Kind == KindAttn, !decomposed && r.Kind == KindBlock:
+			add(&g.EMB, r.EMB)
+			add(&g.Heads, r.Heads)
+			add(&g.QK, r.QK)
+			add(&g.V, r.V)
+			if !decomposed {
+				add(&g.MLP, r.MLP)
+			}
+		case decomposed && r.Kind == KindMLP:
+			add(&g.MLP, r.MLP)
+		}
+	}
+	if decomposed {
+		g.MLP = append([]int{0}, g.MLP...)
+	}
+	for _, a := range []*[]int{&g.EMB, &g.Heads, &g.QK, &g.V, &g.MLP} {
+		slices.Sort(*a)
+	}
+	return g
+}
+
+// WriteFile writes t as a new JSON Lines file at path, which must not exist
+// (see Create). When a row cannot be written, it removes the file.
+func (t Table) WriteFile(path string) error {
+	w, err := Create(path, t.Header, WriterOptions{})
+	if err != nil {
+		return err
+	}
+	for _, r := range t.Rows {
+		if err := w.Write(r); err != nil {
+			w.Close()
+			os.Remove(path)
+			return err
+		}
+	}
+	return w.Close()
+}
