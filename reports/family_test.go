@@ -21,7 +21,7 @@ func TestWriteFamilyCSV(t *testing.T) {
 	}
 	// Speedup 10 / 4; snapping gained 40 of 1000 parameters: 4%.
 	want := strings.Join(FamilyColumns(), ",") + "\n" +
-		fmt.Sprintf("v-0.50x,0.5,5,4,2.5,64,4 4,32 32,32 32,256 256,%d,%d,64,4.5,3,4,ref,10\n", s.Params(), s.MACs())
+		fmt.Sprintf("v-0.50x,0.5,5,4,2.5,64,4 4,32 32,32 32,256 256,%d,%d,64,4.5,3,4,ref,10,\n", s.Params(), s.MACs())
 	if b.String() != want {
 		t.Errorf("CSV\n%s\nwant\n%s", b.String(), want)
 	}

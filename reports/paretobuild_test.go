@@ -73,8 +73,8 @@ func TestBuildPareto(t *testing.T) {
 	if len(warns) != 1 || !strings.Contains(warns[0], "deit-768-shaped (EMB 768 is too wide)") {
 		t.Errorf("warnings %q", warns)
 	}
-	if fig.LatencyLabel != "Latency (ms, batch 8)" || fig.Metric != MetricAccuracy || fig.Note != h.Summary() {
-		t.Errorf("figure %q %q %q", fig.LatencyLabel, fig.Metric, fig.Note)
+	if fig.LatencyLabel != "Latency (ms, batch 8)" || fig.Metric != MetricAccuracy || fig.Caption != "test · batch 8 · 65 tokens" || fig.Note != "" {
+		t.Errorf("figure %q %q caption %q note %q", fig.LatencyLabel, fig.Metric, fig.Caption, fig.Note)
 	}
 	// Accuracy front: "other" (faster, 60%) and mini-128 (72%).
 	var front []string

@@ -64,6 +64,9 @@ func paretoAction(c *cli.Context) error {
 	}
 	var names []string
 	for _, p := range fig.FrontPoints() {
+		if len(p.Aliases) > 0 {
+			p.Name += " (= " + strings.Join(p.Aliases, ", ") + ")"
+		}
 		names = append(names, p.Name)
 	}
 	fmt.Fprintf(c.App.Writer, "%d architectures plotted to %s; Pareto front (%s): %s\n",
