@@ -205,7 +205,7 @@ func format3(v float64) string {
 
 // offScaleGap is how far apart, as a share of an axis's whole range, the
 // largest values must lie from the rest to be drawn off scale.
-const offScaleGap = 0.35
+const offScaleGap = 0.4
 
 // paretoAxis is the range of one axis of a Pareto figure: logarithmic when
 // its values span a decade, ending before off-scale values.
