@@ -81,6 +81,10 @@ func (o *overlay) addLabel(x, y float64, text string, r vg.Length) {
 	o.labels = append(o.labels, pointLabel{X: x, Y: y, Text: text, R: r})
 }
 
+// markerExtent is how far, in radii, a marker reaches from its centre at
+// most (a triangle's apex; see marker.path).
+const markerExtent = 1.5
+
 // Text of point labels and their leader lines.
 var (
 	labelColor  = color.Gray{0x30}
@@ -97,7 +101,7 @@ func (o *overlay) Plot(c draw.Canvas, p *plot.Plot) {
 	var boxes []vg.Rectangle
 	for _, m := range o.marks {
 		if q, ok := at(m.X, m.Y); ok {
-			boxes = append(boxes, around(q, m.R+0.5, m.R+0.5))
+			boxes = append(boxes, around(q, markerExtent*m.R+0.5, markerExtent*m.R+0.5))
 		}
 	}
 	o.markBoxes = boxes
@@ -181,13 +185,14 @@ func (o *overlay) placeLabels(c draw.Canvas, at func(x, y float64) (vg.Point, bo
 			continue
 		}
 		w, h := sty.Width(lb.Text), sty.Height(lb.Text)
+		reach := markerExtent*lb.R + 0.5 // beyond the marker's box
 		var best vg.Rectangle
 		bestCost, bestHard, bestGap := math.Inf(1), 0, vg.Length(0)
 		for ring, gap := range []vg.Length{1.5, 6, 12, 20, 30, 44, 60} {
 			for ai, a := range candidateAngles(ring) {
 				ux, uy := math.Cos(a), math.Sin(a)
-				ctr := vg.Point{X: q.X + vg.Length(ux)*(lb.R+gap) + vg.Length(side(ux))*w/2,
-					Y: q.Y + vg.Length(uy)*(lb.R+gap) + vg.Length(side(uy))*h/2}
+				ctr := vg.Point{X: q.X + vg.Length(ux)*(reach+gap) + vg.Length(side(ux))*w/2,
+					Y: q.Y + vg.Length(uy)*(reach+gap) + vg.Length(side(uy))*h/2}
 				r := around(ctr, w/2+0.5, h/2+0.5)
 				if r.Min.X < c.Min.X || r.Max.X > c.Max.X || r.Min.Y < c.Min.Y || r.Max.Y > c.Max.Y {
 					continue
@@ -196,9 +201,9 @@ func (o *overlay) placeLabels(c draw.Canvas, at func(x, y float64) (vg.Point, bo
 				if o.legendBox != (vg.Rectangle{}) && overlaps(r, o.legendBox) {
 					hard++
 				}
-				cost := 1000*float64(hard) + 3*float64(countInside(r, samples)) + 4*float64(ring) + 0.1*float64(ai)
+				cost := 1000*float64(hard) + 8*float64(countInside(r, samples)) + 4*float64(ring) + 0.1*float64(ai)
 				if gap >= leaderGap {
-					cost += 60 * float64(o.leaderCrossings(q, r, lb.R, boxes))
+					cost += 60*float64(o.leaderCrossings(q, r, reach, boxes)) + 2*float64(leaderAlong(q, r, reach, samples))
 				}
 				if cost < bestCost {
 					best, bestCost, bestHard, bestGap = r, cost, hard, gap
@@ -215,7 +220,7 @@ func (o *overlay) placeLabels(c draw.Canvas, at func(x, y float64) (vg.Point, bo
 		o.labelBoxes = append(o.labelBoxes, best)
 		ctr := vg.Point{X: (best.Min.X + best.Max.X) / 2, Y: (best.Min.Y + best.Max.Y) / 2}
 		if bestGap >= leaderGap {
-			from := toward(q, ctr, lb.R+0.8)
+			from := toward(q, ctr, reach)
 			to := clipToBox(ctr, q, best)
 			c.StrokeLine2(draw.LineStyle{Color: leaderColor, Width: 0.4}, from.X, from.Y, to.X, to.Y)
 		}
@@ -234,11 +239,37 @@ func (o *overlay) leaderCrossings(q vg.Point, r vg.Rectangle, radius vg.Length, 
 	from, to := toward(q, ctr, radius+1), clipToBox(ctr, q, r)
 	n := 0
 	for _, b := range append(slices.Clone(boxes), o.labelBoxes...) {
-		if segmentHits(from, to, b) {
+		own := q.X >= b.Min.X && q.X <= b.Max.X && q.Y >= b.Min.Y && q.Y <= b.Max.Y
+		if !own && segmentHits(from, to, b) {
 			n++
 		}
 	}
 	return n
+}
+
+// leaderAlong counts the line samples within 1.5 pt of the leader line
+// from q to the label box r: a leader that runs along a line reads as
+// part of it.
+func leaderAlong(q vg.Point, r vg.Rectangle, radius vg.Length, samples []vg.Point) int {
+	ctr := vg.Point{X: (r.Min.X + r.Max.X) / 2, Y: (r.Min.Y + r.Max.Y) / 2}
+	a, b := toward(q, ctr, radius+1), clipToBox(ctr, q, r)
+	n := 0
+	for _, s := range samples {
+		if distToSegment(s, a, b) < 1.5 {
+			n++
+		}
+	}
+	return n
+}
+
+// distToSegment is the distance from p to the segment from a to b.
+func distToSegment(p, a, b vg.Point) vg.Length {
+	dx, dy := float64(b.X-a.X), float64(b.Y-a.Y)
+	t := 0.0
+	if l2 := dx*dx + dy*dy; l2 > 0 {
+		t = math.Max(0, math.Min(1, (float64(p.X-a.X)*dx+float64(p.Y-a.Y)*dy)/l2))
+	}
+	return dist(p, vg.Point{X: a.X + vg.Length(t*dx), Y: a.Y + vg.Length(t*dy)})
 }
 
 // segmentHits reports whether the segment from a to b passes through r

@@ -218,11 +218,13 @@ type paretoAxis struct {
 func newParetoAxis(v []float64) paretoAxis {
 	lo, hi := slices.Min(v), slices.Max(v)
 	a := paretoAxis{log: spansDecades(lo, hi), limit: math.Inf(1)}
+	pad := 0.08
 	if limit, ok := offScale(v, a.log); ok {
 		a.limit, hi = limit, limit
 		a.log = spansDecades(lo, hi)
+		pad = 0.15 // room between the rest and the off-scale points at the end
 	}
-	a.lo, a.hi = padRange(lo, hi, 0.08, a.log)
+	a.lo, a.hi = padRange(lo, hi, pad, a.log)
 	if !a.log && lo >= 0 {
 		a.lo = math.Max(a.lo, 0)
 	}
