@@ -165,6 +165,9 @@ func writeParetoFigure(c *cli.Context, path string, format reports.Format, fig r
 	}
 	var names []string
 	for _, p := range fig.FrontPoints() {
+		if len(p.Aliases) > 0 {
+			p.Name += " (= " + strings.Join(p.Aliases, ", ") + ")"
+		}
 		names = append(names, p.Name)
 	}
 	fmt.Fprintf(c.App.Writer, "%d architectures plotted to %s; Pareto front (%s): %s\n",

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/nvitprof/nvitprof/internal/atomicfile"
+	"github.com/nvitprof/nvitprof/pruner"
 	"github.com/nvitprof/nvitprof/reports"
 	"github.com/urfave/cli/v2"
 )
@@ -125,14 +127,20 @@ func writeReport(out *atomicfile.Dir, rep *reports.Report, prog *progress) error
 	return nil
 }
 
-// readTrajectory reads a pruning log file (reports.ReadTrajectory).
+// readTrajectory reads a pruning log file (reports.ReadTrajectory), naming
+// the run after its directory (or the file, when it is not log.jsonl).
 func readTrajectory(path string) (reports.Trajectory, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return reports.Trajectory{}, fmt.Errorf("trajectory: %w", err)
 	}
 	defer f.Close()
-	return reports.ReadTrajectory(f, path)
+	tr, err := reports.ReadTrajectory(f, path)
+	tr.Run = filepath.Base(filepath.Dir(path))
+	if base := filepath.Base(path); base != pruner.LogFile {
+		tr.Run = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	return tr, err
 }
 
 // writeReportDir writes every figure of rep in every format and the index
