@@ -100,8 +100,11 @@ func (d *demo) writePareto(fam []arch.Variant) error {
 			Params: v.Spec.Params(), MACs: v.Spec.MACs()})
 	}
 	fig := reports.ParetoFigure{Points: pts, Metric: reports.MetricParams,
-		LatencyLabel: fmt.Sprintf("Latency (ms, batch %d)", d.opt.Batch), Note: d.sum.Device}
+		LatencyLabel: fmt.Sprintf("Latency (ms, batch %d)", d.opt.Batch),
+		Note:         "dense and pruned: measured; fitted rule's family: predicted",
+		Caption:      reports.DeviceCaption(d.model.Header())}
+	opt := reports.Options{Title: "Pruned MNIST ViTs and the family of the rule fitted to them"}
 	return atomicfile.WriteFile(filepath.Join(d.opt.Out, "pareto.png"), func(w io.Writer) error {
-		return reports.WritePareto(w, reports.PNG, fig, reports.Options{})
+		return reports.WritePareto(w, reports.PNG, fig, opt)
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/nvitprof/nvitprof/pruner"
 )
@@ -44,9 +45,11 @@ type Options struct {
 	SweepProgress func(label string, total int) profiler.Progress
 	// TrainProgress follows the dense model's training (pruner.TrainOptions).
 	TrainProgress func(step, steps int, loss float64)
-	// Pruned, when set, is called with each finished pruning run's directory
-	// (the command line draws its trajectory figure there).
-	Pruned func(dir string) error
+	// Pruned, when set, is called with each finished pruning run's
+	// directory, the cost model's table header and the number of test
+	// images each step was scored on (the command line draws the run's
+	// trajectory figure there).
+	Pruned func(dir string, h tablefmt.Header, evalImages int) error
 }
 
 // DefaultOptions are the demo's defaults: half the dense model's predicted

@@ -184,7 +184,7 @@ func (d *demo) prune(ctx context.Context, dense *pruner.Weights) (map[string]*pr
 			return nil, fmt.Errorf("prune %s: %w", r.name, err)
 		}
 		if d.opt.Pruned != nil {
-			if err := d.opt.Pruned(o.Dir); err != nil {
+			if err := d.opt.Pruned(o.Dir, d.model.Header(), o.Eval.Len()); err != nil {
 				return nil, err
 			}
 		}
