@@ -227,7 +227,14 @@ func nnlsSubsets(X *mat.Dense, wt, scale []float64) []float64 {
 		qr.RTo(&r)
 		M, rhs = r.Slice(0, p+1, 0, p), r.Slice(0, p+1, 0, p+1).(*mat.Dense).ColView(p)
 	}
-	rows, _ := M.Dims()
+	return bestSubset(M, rhs, scale)
+}
+
+// bestSubset minimises ‖M c − rhs‖ over c ≥ 0 by least squares on every
+// subset of M's columns (those with scale 0 left out), keeping the feasible
+// solution of least residual, or nil.
+func bestSubset(M mat.Matrix, rhs mat.Vector, scale []float64) []float64 {
+	rows, p := M.Dims()
 	var best []float64
 	bestSSR := math.Inf(1)
 	for subset := 1; subset < 1<<p; subset++ {
