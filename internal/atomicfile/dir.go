@@ -18,7 +18,7 @@ type Dir struct {
 
 // NewDir starts staging files for dir, which must exist.
 func NewDir(dir string) (*Dir, error) {
-	stage, err := os.MkdirTemp(dir, ".nvitprof-partial-")
+	stage, err := os.MkdirTemp(dir, ".nvitprof"+tempInfix)
 	if err != nil {
 		return nil, err
 	}
