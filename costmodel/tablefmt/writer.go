@@ -81,7 +81,9 @@ func Create(path string, h Header, opt WriterOptions) (*Writer, error) {
 	return w, nil
 }
 
-// Write validates r and appends it as one line.
+// Write validates r (Validate) and appends it as one line. It does not
+// judge the latency's size (CheckLatency, which readers apply): a sweep
+// keeps what it measured, and a reader names the line it refuses.
 func (w *Writer) Write(r Row) error {
 	if w.err != nil {
 		return w.err
