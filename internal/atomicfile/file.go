@@ -64,7 +64,7 @@ const tempInfix = ".partial-"
 func Create(path string) (*File, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tempInfix)
 	if err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
+		return nil, &fs.PathError{Op: "write", Path: path, Err: cause(err)}
 	}
 	return &File{File: f, path: path}, nil
 }
