@@ -19,7 +19,7 @@ func excerpt(b []byte) string {
 	var out []byte
 	for len(line) > 0 {
 		_, size := utf8.DecodeRune(line)
-		q := strconv.Quote(string(line[:size]))
+		q := strconv.QuoteToASCII(string(line[:size]))
 		q = q[1 : len(q)-1]
 		if len(out)+len(q) > maxExcerpt {
 			cut = true

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -159,6 +161,9 @@ func Resume(path string, h Header, opt WriterOptions) (*Writer, Resumed, error) 
 		return fail(fmt.Errorf("header: %w", err))
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if errors.Is(err, fs.ErrNotExist) { // a new table, in a directory that is not there
+		return nil, Resumed{}, fmt.Errorf("tablefmt: create %s: no directory %s", path, filepath.Dir(path))
+	}
 	if err != nil {
 		return fail(err)
 	}
