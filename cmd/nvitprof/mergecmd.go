@@ -46,9 +46,7 @@ func mergeAction(c *cli.Context) error {
 		if o.Format != tablefmt.FormatJSONL {
 			return fmt.Errorf("%s is %s: merge joins nvitprof JSON Lines tables, whose headers say what they measured", path, o.Format)
 		}
-		for _, s := range o.Skipped {
-			fmt.Fprintf(c.App.ErrWriter, "nvitprof: warning: %s:%d: skipped the torn last line (a write cut short): %v\n", s.File, s.Line, s.Err)
-		}
+		warnTorn(c, o)
 		tables = append(tables, o)
 	}
 	merged, dups, err := tablefmt.MergeOpened(tables...)

@@ -65,13 +65,18 @@ func openTable(c *cli.Context, path string, opt tablefmt.OpenOptions) (tablefmt.
 	if err != nil {
 		return o, err
 	}
-	for _, s := range o.Skipped {
-		fmt.Fprintf(c.App.ErrWriter, "nvitprof: warning: %s:%d: skipped the torn last line (a write cut short): %v\n", s.File, s.Line, s.Err)
-	}
+	warnTorn(c, o)
 	if d := o.Duplicates(); len(d) > 0 {
 		fmt.Fprintf(c.App.ErrWriter, "nvitprof: warning: %s: %s\n", path, duplicatesLine(d))
 	}
 	return o, nil
+}
+
+// warnTorn says that o's torn last line, if any, was skipped.
+func warnTorn(c *cli.Context, o tablefmt.Opened) {
+	for _, s := range o.Skipped {
+		fmt.Fprintf(c.App.ErrWriter, "nvitprof: warning: %s:%d: skipped the torn last line (a write cut short): %v\n", s.File, s.Line, s.Err)
+	}
 }
 
 // duplicatesLine says how many configurations have several rows, and the
