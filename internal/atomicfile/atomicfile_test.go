@@ -103,6 +103,9 @@ func TestDirCommitsAllOrNothing(t *testing.T) {
 	if data, _ := os.ReadFile(filepath.Join(dir, "b")); string(data) != "b!" {
 		t.Errorf("b holds %q", data)
 	}
+	if st, _ := os.Stat(filepath.Join(dir, "b")); st.Mode().Perm() != Mode {
+		t.Errorf("b has mode %v", st.Mode().Perm())
+	}
 
 	d2, _ := NewDir(dir)
 	d2.WriteFile("c", func(w io.Writer) error { return nil })

@@ -47,6 +47,9 @@ func (d *Dir) WriteFile(name string, write func(w io.Writer) error) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Chmod(f.Name(), Mode)
+	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}

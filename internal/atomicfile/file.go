@@ -11,8 +11,9 @@ import (
 	"strings"
 )
 
-// Mode is the permission of the files this package writes (before umask
-// for Dir's files; exactly, for WriteFile, WriteNew and Create).
+// Mode is the permission of every file this package writes, whatever the
+// umask: nothing written through it is secret, and a file must not change
+// mode when a later run replaces it.
 const Mode os.FileMode = 0o644
 
 // WriteFile writes path with what write writes to w (buffered), atomically:
