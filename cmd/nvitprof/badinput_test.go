@@ -47,6 +47,7 @@ func TestGoldenBadInput(t *testing.T) {
 		{"bad-merge-missing", "merge --out m.jsonl none.jsonl", exitFailure},
 		{"bad-train-existing", "train --out . --steps 1", exitFailure},
 		{"bad-trends-existing", "trends --out . --formats png mini-64-pruned.json", exitFailure},
+		{"bad-sweep-no-directory", "sweep --device cpu --preset quick --out nodir/t.jsonl --quiet", exitFailure},
 
 		{"bad-arch-negative", "arch --arch neg-dim.json", exitFailure},
 		{"bad-arch-zero-emb", "arch --arch zero-emb.json", exitFailure},
