@@ -257,8 +257,6 @@ func (r Row) validateDims() error {
 				return fmt.Errorf("model row: block %d: %w", i, err)
 			}
 		}
-	default:
-		return fmt.Errorf("unknown kind %q (want attn, mlp, block, rest or model)", r.Kind)
 	}
 	return nil
 }
