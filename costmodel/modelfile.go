@@ -1,7 +1,6 @@
 package costmodel
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+	"github.com/nvitprof/nvitprof/internal/atomicfile"
 	"github.com/nvitprof/nvitprof/internal/jsonstrict"
 )
 
@@ -78,16 +78,18 @@ func (m *Model) Save(w io.Writer) error {
 	return nil
 }
 
-// SaveFile writes m to path (see Save).
+// SaveFile writes m to path (see Save), replacing it atomically: a failed
+// or killed write leaves the file that was there.
 func (m *Model) SaveFile(path string) error {
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	var saveErr error
+	err := atomicfile.WriteFile(path, func(w io.Writer) error {
+		saveErr = m.Save(w)
+		return saveErr
+	})
+	if err != nil && saveErr == nil {
 		return fmt.Errorf("costmodel: save model: %w", err)
 	}
-	return nil
+	return err
 }
 
 // LoadFile reads the model file at path (see Load).
