@@ -2,6 +2,7 @@ package arch
 
 import (
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -99,5 +100,27 @@ func TestRemovedSubBlocksCountNothing(t *testing.T) {
 	}
 	if c := MLPCounts(384, 197, 0); c != (Counts{}) {
 		t.Errorf("MLP of width 0 counts %+v", c)
+	}
+}
+
+// Specs far beyond any ViT are refused before their counts overflow.
+func TestValidateRefusesAbsurdSizes(t *testing.T) {
+	base, _ := Preset("deit-b")
+	for name, edit := range map[string]func(*Spec){
+		"emb":    func(s *Spec) { s.EMB = 100_000_000 },
+		"tokens": func(s *Spec) { s.Image, s.Patch = 1_000_000, 1 },
+		"mlp":    func(s *Spec) { s.Blocks[0].MLP = 1 << 21 },
+		"heads":  func(s *Spec) { s.Blocks[0].Heads = 1 << 20 },
+		"depth":  func(s *Spec) { s.Blocks = Uniform(1<<13, s.Blocks[0]) },
+		"macs":   func(s *Spec) { s.Image, s.Patch, s.EMB = 16384, 16, 1<<20 },
+	} {
+		s := base.Clone()
+		edit(&s)
+		if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "beyond any ViT") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := base.Validate(); err != nil {
+		t.Errorf("deit-b: %v", err)
 	}
 }

@@ -75,6 +75,11 @@ func (s Spec) Validate() error {
 			errs = append(errs, fmt.Errorf("block %d: %w", i, err))
 		}
 	}
+	if len(errs) == 0 {
+		if err := s.checkSize(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if len(errs) > 0 {
 		if s.Name != "" {
 			return fmt.Errorf("arch %s: %w", s.Name, errs[0])
@@ -108,4 +113,49 @@ func Uniform(depth int, b Block) []Block {
 		blocks[i] = b
 	}
 	return blocks
+}
+
+// Bounds on the size of a Spec: far beyond any ViT, they keep the exact
+// counts (int64) from overflowing and refuse a typo such as an EMB of 10⁸.
+const (
+	MaxWidth  = 1 << 20 // any one width: EMB, heads × QK, heads × V, MLP, image side, channels, classes
+	MaxTokens = 1 << 20 // patches plus extra tokens
+	MaxDepth  = 1 << 12 // blocks
+	MaxMACs   = 1e18    // multiply-accumulates per image
+)
+
+// checkSize refuses a Spec beyond the bounds above.
+func (s Spec) checkSize() error {
+	for _, w := range []struct {
+		name string
+		v    int
+	}{{"image size", s.Image}, {"channels", s.Channels}, {"classes", s.Classes}, {"EMB", s.EMB}} {
+		if w.v > MaxWidth {
+			return fmt.Errorf("%s %d is beyond any ViT (at most %d)", w.name, w.v, MaxWidth)
+		}
+	}
+	if len(s.Blocks) > MaxDepth {
+		return fmt.Errorf("%d blocks is beyond any ViT (at most %d)", len(s.Blocks), MaxDepth)
+	}
+	if t := s.Tokens(); t > MaxTokens {
+		return fmt.Errorf("%d tokens is beyond any ViT (at most %d)", t, MaxTokens)
+	}
+	t, e := float64(s.Tokens()), float64(s.EMB)
+	macs := float64(s.Patches()*s.Patch*s.Patch*s.Channels)*e + e*float64(s.Classes*s.ExtraTokens)
+	for i, b := range s.Blocks {
+		for _, w := range []struct {
+			name string
+			v    int
+		}{{"heads × QK", b.Heads * b.QK}, {"heads × V", b.Heads * b.V}, {"MLP width", b.MLP}} {
+			if w.v > MaxWidth || w.v < 0 {
+				return fmt.Errorf("block %d: %s %d is beyond any ViT (at most %d)", i, w.name, w.v, MaxWidth)
+			}
+		}
+		hq, hv, m := float64(b.Heads*b.QK), float64(b.Heads*b.V), float64(b.MLP)
+		macs += t*e*(2*hq+hv) + t*t*(hq+hv) + t*hv*e + 2*t*e*m
+	}
+	if macs > MaxMACs {
+		return fmt.Errorf("about %.3g multiply-accumulates per image is beyond any ViT (at most %g)", macs, MaxMACs)
+	}
+	return nil
 }

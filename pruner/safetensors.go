@@ -8,11 +8,11 @@ import (
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/gomlx/gomlx/pkg/core/dtypes/bfloat16"
 	"github.com/nlpodyssey/safetensors"
+	"github.com/nvitprof/nvitprof/internal/atomicfile"
 	"github.com/x448/float16"
 )
 
@@ -150,21 +150,5 @@ func SaveSafetensors(path string, f *TensorFile) error {
 
 // writeAtomic writes a file through a temporary sibling and a rename.
 func writeAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(path, write)
 }

@@ -2,6 +2,7 @@ package pruner
 
 import (
 	stdctx "context"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -49,7 +50,7 @@ func TrainModel(ctx stdctx.Context, backend backends.Backend, s arch.Spec, seed 
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, ModelArch), append(a, '\n'), 0o644); err != nil {
+	if err := writeAtomic(filepath.Join(dir, ModelArch), func(w io.Writer) error { _, err := w.Write(append(a, '\n')); return err }); err != nil {
 		return nil, err
 	}
 	return &Trained{Weights: w, Train: res, Test: ev}, nil

@@ -295,3 +295,21 @@ func TestGenerateParetoReportBadInput(t *testing.T) {
 		t.Errorf("failures left %s", got)
 	}
 }
+
+// generate, pareto and report refuse to replace their earlier outputs
+// without --force, before any work, and replace them with it.
+func TestFigureCommandsRefuseExistingOutputs(t *testing.T) {
+	table, dir := synthTable(t), t.TempDir()
+	for _, args := range [][]string{
+		{"generate", "-q", "--table", table, "--budget", "0.5,1", "--out", filepath.Join(dir, "variants")},
+		{"pareto", "-q", "--table", table, "--budget", "0.5,1", "--out", filepath.Join(dir, "p.svg")},
+		{"report", "-q", "--table", table, "--budget", "0.5,1", "--formats", "svg", "--out", filepath.Join(dir, "report")},
+	} {
+		run1(t, args...)
+		_, errOut, code := nvitprof(t, args...)
+		if code != exitFailure || !strings.Contains(errOut, "exists: give --force to replace it") {
+			t.Errorf("%s again: exit %d, stderr %q", args[0], code, errOut)
+		}
+		run1(t, append(args, "--force")...)
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
@@ -23,6 +24,7 @@ func generateCmd() *cli.Command {
 		Flags: append(append(costFlags(), ruleFlags()...),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` for <name>.json files and summary.csv"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+			forceFlag(),
 		),
 		Action: generateAction,
 	}
@@ -31,6 +33,9 @@ func generateCmd() *cli.Command {
 func generateAction(c *cli.Context) error {
 	if c.String("out") == "" {
 		return usagef("--out DIR is required: where the variants go")
+	}
+	if err := checkOverwrite(c, "out", filepath.Join(c.String("out"), "summary.csv")); err != nil {
+		return err
 	}
 	budgets, err := parseBudgets(c.String("budget"))
 	if err != nil {
@@ -51,6 +56,11 @@ func generateAction(c *cli.Context) error {
 	prog.finish()
 	if err != nil {
 		return err
+	}
+	for _, v := range fam {
+		if err := checkOverwrite(c, "out", filepath.Join(c.String("out"), v.Spec.Name+".json")); err != nil {
+			return err
+		}
 	}
 	return writeVariants(c.App.Writer, c.String("out"), fam, ref, cs.Model)
 }

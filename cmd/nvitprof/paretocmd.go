@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,6 +29,7 @@ func paretoCmd() *cli.Command {
 			&cli.StringSliceFlag{Name: "point", Usage: "an architecture `FILE` or preset to add as a user point (repeatable)"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "figure `FILE`: .png, .svg or .pdf"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+			forceFlag(),
 		),
 		Action: paretoAction,
 	}
@@ -41,6 +43,9 @@ func paretoAction(c *cli.Context) error {
 	format, err := reports.ParseFormat(filepath.Ext(outPath))
 	if err != nil {
 		return usagef("--out %s: %v", outPath, err)
+	}
+	if err := checkOverwrite(c, "out", outPath); err != nil {
+		return err
 	}
 	metric, err := paretoMetric(c)
 	if err != nil {
@@ -158,8 +163,8 @@ func archFileLoader(dir string) func(string) (arch.Spec, error) {
 // writeParetoFigure writes fig to path and says what it drew: how many
 // architectures, the front, and notes (unless --quiet).
 func writeParetoFigure(c *cli.Context, path string, format reports.Format, fig reports.ParetoFigure, warnings []string) error {
-	if err := writeFileAtomic(path, func(f *os.File) error {
-		return reports.WritePareto(f, format, fig, reports.Options{})
+	if err := writeOutput(c, "out", path, func(w io.Writer) error {
+		return reports.WritePareto(w, format, fig, reports.Options{})
 	}); err != nil {
 		return err
 	}

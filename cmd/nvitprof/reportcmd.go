@@ -31,6 +31,7 @@ func reportCmd() *cli.Command {
 			&cli.StringFlag{Name: "trajectory", Usage: "a pruning run's per-step log `FILE` (nvitprof prune's log.jsonl, or JSON lines of {step, latency_ms, accuracy %})"},
 			&cli.IntFlag{Name: "folds", Value: 5, Usage: "`K` of the k-fold evaluation"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"},
+			forceFlag(),
 		),
 		Action: reportAction,
 	}
@@ -72,6 +73,9 @@ func reportInput(c *cli.Context) (reports.ReportInput, error) {
 	in := reports.ReportInput{Version: version, Time: time.Now(), FamilyGroup: variantGroup(c.String("name"))}
 	if c.String("table") == "" {
 		return in, usagef("--table FILE is required: the report describes a table (add --model M to predict with a saved model)")
+	}
+	if err := checkOverwrite(c, "out", filepath.Join(c.String("out"), "index.md")); err != nil {
+		return in, err
 	}
 	for _, f := range strings.Split(c.String("formats"), ",") {
 		ff, err := reports.ParseFormat(strings.TrimSpace(f))
