@@ -31,6 +31,14 @@
 // from package arch's exact counts. Zero or absent header fields mean
 // unknown. Unknown fields are refused, so that a typo is not read as a zero.
 //
+// A table an adaptive sweep wrote (nvitprof sweep --accuracy) holds only
+// the configurations it measured. Its header's Sampling records how they
+// were chosen (strategy, target, size of the full grid, validation sample,
+// seed, whether its blocks are fitted decomposed, the prior table's hash),
+// and each row measured only to validate the cost model has validation:
+// true (Row.Validation): costmodel's Fit leaves those rows out and its Eval
+// reports on them apart.
+//
 // Row.Key names a configuration (kind plus its dimensions, for example
 // "attn emb=768 heads=12 qk=64 v=64"); a resumed or merged table keeps the
 // last row of each key.
