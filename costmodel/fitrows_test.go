@@ -51,8 +51,8 @@ func TestFitLeavesValidationRowsOut(t *testing.T) {
 func TestEvalReportsValidationRows(t *testing.T) {
 	tab := smallDecomposed()
 	val := []tablefmt.Row{
-		{Kind: tablefmt.KindAttn, EMB: 96, Heads: 2, QK: 16, V: 16, MedianMS: 0.3, Validation: true},        // predicted 0.3: linear in EMB
-		{Kind: tablefmt.KindMLP, EMB: 96, MLP: 256, MedianMS: 0.6 * 1.2, Validation: true},                 // predicted 0.6: off by 20%/1.2
+		{Kind: tablefmt.KindAttn, EMB: 96, Heads: 2, QK: 16, V: 16, MedianMS: 0.3, Validation: true},          // predicted 0.3: linear in EMB
+		{Kind: tablefmt.KindMLP, EMB: 96, MLP: 256, MedianMS: 0.6 * 1.2, Validation: true},                    // predicted 0.6: off by 20%/1.2
 		{Kind: tablefmt.KindMLP, EMB: 64, MLP: 384, MedianMS: 0.2 * 384 * 64 / 8192 * 1.04, Validation: true}, // on a node: off by 4%/1.04
 	}
 	tab.Rows = append(tab.Rows, val...)
