@@ -35,70 +35,90 @@ const DecomposedNote = "attn and mlp rows derived from whole blocks (costmodel.D
 // already or derives none.
 func Decompose(t tablefmt.Table) (tablefmt.Table, bool) {
 	idx := t.Index()
-	for _, r := range idx {
+	d := decomposer{idx: idx, diffs: map[mlpPoint][]float64{}, served: map[string]bool{}}
+	seen := map[string]bool{}
+	for _, r := range t.Rows {
 		if r.Kind == tablefmt.KindAttn || r.Kind == tablefmt.KindMLP {
 			return t, false
 		}
-	}
-	type mlpKey struct{ emb, mlp int }
-	var attn []tablefmt.Row
-	diffs := map[mlpKey][]float64{}
-	var direct []tablefmt.Row
-	var mlpOrder []mlpKey
-	served := map[string]bool{} // blocks that give a sub-block
-	for _, r := range t.Rows {
-		if r.Kind != tablefmt.KindBlock || r.Validation || idx[r.Key()].MedianMS != r.MedianMS {
-			continue // the last row of a configuration counts, as in Fit
-		}
-		switch {
-		case r.Heads > 0 && r.MLP == 0:
-			a := tablefmt.Row{Kind: tablefmt.KindAttn, EMB: r.EMB, Heads: r.Heads, QK: r.QK, V: r.V,
-				MedianMS: r.MedianMS, SpreadMS: r.SpreadMS, Samples: r.Samples, Noisy: r.Noisy}
-			attn = append(attn, a)
-			served[r.Key()] = true
-		case r.Heads == 0:
-			served[r.Key()] = true
-			direct = append(direct, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: r.EMB, MLP: r.MLP,
-				MedianMS: r.MedianMS, SpreadMS: r.SpreadMS, Samples: r.Samples, Noisy: r.Noisy})
-		default:
-			base := r
-			base.MLP = 0
-			b, ok := idx[base.Key()]
-			if !ok || b.Validation {
-				continue
-			}
-			k := mlpKey{r.EMB, r.MLP}
-			if _, seen := diffs[k]; !seen {
-				mlpOrder = append(mlpOrder, k)
-			}
-			diffs[k] = append(diffs[k], r.MedianMS-b.MedianMS)
-			served[r.Key()] = true
+		if k := r.Key(); !seen[k] {
+			seen[k] = true
+			d.add(idx[k]) // the last row of a configuration counts, as in Fit
 		}
 	}
-	derived := append(attn, direct...)
-	have := map[mlpKey]bool{}
-	for _, r := range direct {
-		have[mlpKey{r.EMB, r.MLP}] = true
-	}
-	for _, k := range mlpOrder {
-		if have[k] {
-			continue
-		}
-		d := slices.Clone(diffs[k])
-		slices.Sort(d)
-		if ms := median(d); ms > 0 {
-			derived = append(derived, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: k.emb, MLP: k.mlp, MedianMS: ms,
-				Note: fmt.Sprintf("block − block without MLP, median of %d", len(d))})
-		}
-	}
+	derived := append(d.attn, d.mlpRows()...)
 	if len(derived) == 0 {
 		return t, false
 	}
 	slices.SortStableFunc(derived, func(a, b tablefmt.Row) int { return cmp.Compare(a.Kind, b.Kind) })
-	kept := slices.DeleteFunc(slices.Clone(t.Rows), func(r tablefmt.Row) bool { return served[r.Key()] && !r.Validation })
+	kept := slices.DeleteFunc(slices.Clone(t.Rows), func(r tablefmt.Row) bool { return d.served[r.Key()] && !r.Validation })
 	out := tablefmt.Table{Header: t.Header, Rows: append(derived, kept...)}
 	out.Header.Notes = append(slices.Clone(t.Header.Notes), DecomposedNote)
 	return out, true
+}
+
+// decomposer gathers what a table's blocks say of their sub-blocks.
+type decomposer struct {
+	idx    map[string]tablefmt.Row
+	attn   []tablefmt.Row         // attention rows, from blocks without MLP
+	direct []tablefmt.Row         // MLP rows, from blocks without heads
+	diffs  map[mlpPoint][]float64 // per MLP width, block − block without MLP
+	order  []mlpPoint             // MLP widths in order of first appearance
+	served map[string]bool        // blocks that give a sub-block
+}
+
+type mlpPoint struct{ emb, mlp int }
+
+// add takes one block row (other rows and validation rows give nothing).
+func (d *decomposer) add(r tablefmt.Row) {
+	if r.Kind != tablefmt.KindBlock || r.Validation {
+		return
+	}
+	measured := tablefmt.Row{MedianMS: r.MedianMS, SpreadMS: r.SpreadMS, Samples: r.Samples, Noisy: r.Noisy}
+	switch {
+	case r.Heads > 0 && r.MLP == 0:
+		a := measured
+		a.Kind, a.EMB, a.Heads, a.QK, a.V = tablefmt.KindAttn, r.EMB, r.Heads, r.QK, r.V
+		d.attn = append(d.attn, a)
+	case r.Heads == 0:
+		m := measured
+		m.Kind, m.EMB, m.MLP = tablefmt.KindMLP, r.EMB, r.MLP
+		d.direct = append(d.direct, m)
+	default:
+		base := r
+		base.MLP = 0
+		b, ok := d.idx[base.Key()]
+		if !ok || b.Validation {
+			return
+		}
+		k := mlpPoint{r.EMB, r.MLP}
+		if _, seen := d.diffs[k]; !seen {
+			d.order = append(d.order, k)
+		}
+		d.diffs[k] = append(d.diffs[k], r.MedianMS-b.MedianMS)
+	}
+	d.served[r.Key()] = true
+}
+
+// mlpRows are the MLP rows: blocks without heads as they are, the others
+// the median of their differences, where it is positive.
+func (d *decomposer) mlpRows() []tablefmt.Row {
+	out := slices.Clone(d.direct)
+	have := map[mlpPoint]bool{}
+	for _, r := range d.direct {
+		have[mlpPoint{r.EMB, r.MLP}] = true
+	}
+	for _, k := range d.order {
+		if have[k] {
+			continue
+		}
+		diffs := slices.Clone(d.diffs[k])
+		if ms := median(diffs); ms > 0 {
+			out = append(out, tablefmt.Row{Kind: tablefmt.KindMLP, EMB: k.emb, MLP: k.mlp, MedianMS: ms,
+				Note: fmt.Sprintf("block − block without MLP, median of %d", len(diffs))})
+		}
+	}
+	return out
 }
 
 // FitDecomposed fits a model to t after Decompose: for a table of whole
