@@ -33,8 +33,8 @@ func TestAdaptiveRefusals(t *testing.T) {
 			"60 configurations is less than the first round needs: 73 (an initial design of 13 spanning every axis, a validation sample of 60, 0 rest and model configurations)"},
 		{"shards", PlanOptions{Device: synth, Shard: 0, Shards: 2, Adaptive: &AdaptiveOptions{AccuracyPct: 5}}, "shard", "cannot be split into shards"},
 		{"blocks without MLP 0", PlanOptions{Device: synth, EMB: []int{256}, Heads: []int{1, 3}, QK: []int{1}, V: []int{1}, MLP: []int{128, 256},
-			Blocks: true, Adaptive: &AdaptiveOptions{AccuracyPct: 5}}, "grid", "add MLP 0 to the grid"},
-		{"blocks on the cpu", PlanOptions{Preset: "quick", Blocks: true, Adaptive: &AdaptiveOptions{Budget: 100}}, "grid", "add MLP 0 to the grid"},
+			Blocks: true, Adaptive: &AdaptiveOptions{AccuracyPct: 5}}, "mlp", "add MLP 0"},
+		{"blocks on the cpu", PlanOptions{Preset: "quick", Blocks: true, Adaptive: &AdaptiveOptions{Budget: 100}}, "mlp", "add MLP 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewPlan(tc.opts)
@@ -122,7 +122,7 @@ func TestAdaptiveMeetsItsTargetOnTheSyntheticTable(t *testing.T) {
 			t.Errorf("eval's validation %+v, the sweep's %+v", g.Metrics, a.Validation)
 		}
 	}
-	if line := a.String(); !strings.HasPrefix(line, "adaptive sweep: target met (95% within ±5%) after 1 rounds:") || !strings.HasSuffix(line, "of 9375 configurations (1.6%)") {
+	if line := a.String(); !strings.HasPrefix(line, "adaptive sweep: target met (95% within ±5%) after 1 round:") || !strings.HasSuffix(line, "of 9375 configurations (1.6%)") {
 		t.Errorf("last line %q", line)
 	}
 }

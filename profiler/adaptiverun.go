@@ -323,6 +323,10 @@ func (r AdaptiveResult) String() string {
 	case r.TargetPct > 0:
 		what = fmt.Sprintf("target (%g%% within ±%g%%) not met, %s", 100*r.Share, r.TargetPct, r.Stop)
 	}
-	return fmt.Sprintf("adaptive sweep: %s after %d rounds: %s; measured %d of %d configurations (%.1f%%)",
-		what, r.Rounds, r.Validation, r.Measured, r.Grid, 100*float64(r.Measured)/float64(max(r.Grid, 1)))
+	rounds := "rounds"
+	if r.Rounds == 1 {
+		rounds = "round"
+	}
+	return fmt.Sprintf("adaptive sweep: %s after %d %s: %s; measured %d of %d configurations (%.1f%%)",
+		what, r.Rounds, rounds, r.Validation, r.Measured, r.Grid, 100*float64(r.Measured)/float64(max(r.Grid, 1)))
 }

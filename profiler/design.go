@@ -22,29 +22,21 @@ const initialShare = 0.75
 // whose predictions give the shape, the smallest design that fits.
 func (s *sampler) design() error {
 	first := len(s.fixed) + len(s.holdout)
-	allowance, avail := -1, -1
-	if b := s.opts.Budget; b > 0 {
-		avail = b - first
-		allowance = int(initialShare * float64(avail))
-	}
 	cands := s.initialDesigns()
-	pick := -1
-	for i, d := range cands {
-		if allowance < 0 || d.size <= allowance {
-			pick = i
-			break
-		}
+	smallest := len(cands) - 1
+	fits := func(i int, share float64) bool {
+		b := s.opts.Budget
+		return b == 0 || float64(cands[i].size) <= share*float64(b-first)
 	}
-	if s.prior != nil && cands[len(cands)-1].size <= max(allowance, 0) || s.prior != nil && allowance < 0 {
-		pick = len(cands) - 1 // the prior gives the shape: a few corners fit its correction
+	if !fits(smallest, 1) {
+		return optionErrorf("budget", "%d configurations is less than the first round needs: %d (an initial design of %d spanning every axis, a validation sample of %d, %d rest and model configurations)",
+			s.opts.Budget, first+cands[smallest].size, cands[smallest].size, len(s.holdout), len(s.fixed))
 	}
-	if pick < 0 {
-		last := cands[len(cands)-1]
-		if last.size > avail {
-			return optionErrorf("budget", "%d configurations is less than the first round needs: %d (an initial design of %d spanning every axis, a validation sample of %d, %d rest and model configurations)",
-				s.opts.Budget, first+last.size, last.size, len(s.holdout), len(s.fixed))
+	pick := smallest
+	if s.prior == nil { // with a prior, whose predictions give the shape, a few corners fit its correction
+		for i := smallest; i >= 0 && fits(i, initialShare); i-- {
+			pick = i // the largest that fits: designs shrink down the list
 		}
-		pick = len(cands) - 1
 	}
 	for i, c := range s.comps {
 		c.chosen = cands[pick].chosen[i]

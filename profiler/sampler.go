@@ -149,7 +149,7 @@ func (s *sampler) splitBlocks(configs []tablefmt.Row) ([]tablefmt.Row, error) {
 		}
 	}
 	if len(heads) > 0 && mlp[0] != 0 {
-		return nil, optionErrorf("grid", "an adaptive sweep of whole blocks measures attention as blocks without MLP: add MLP 0 to the grid")
+		return nil, optionErrorf("mlp", "an adaptive sweep of whole blocks measures attention as blocks without MLP: add MLP 0")
 	}
 	ref := [3]int{middle(heads), middle(qk), middle(v)}
 	var universe []tablefmt.Row
