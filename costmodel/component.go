@@ -93,6 +93,7 @@ type component struct {
 	names    []string
 	base     *grid     // the table's grid: measured values, holes filled
 	measured []bool    // per base node: a row measured it
+	outliers []outlier // hw: measured nodes overridden (findOutliers), in grid order
 	coef     []float64 // hw: trend coefficients (trendFeatures order); nil for nvit-interp
 	modelK   ModelKind
 	header   tablefmt.Header
@@ -158,19 +159,13 @@ func newComponent(mk ModelKind, k tablefmt.Kind, h tablefmt.Header, rows []table
 		c.measured[k] = true
 	}
 	if mk == ModelHW {
-		xs := make([][]int, 0, len(order))
-		ys := make([]float64, 0, len(order))
-		for _, key := range order {
-			r := last[key]
-			xs = append(xs, point(r))
-			ys = append(ys, r.MedianMS)
+		rs := make([]tablefmt.Row, len(order))
+		for i, key := range order {
+			rs[i] = last[key]
 		}
-		coef, err := fitTrend(k, h, xs, ys)
-		if err != nil {
-			return nil, fmt.Errorf("costmodel: fit %s: %w", k, err)
+		if err := c.fitHW(rs, point); err != nil {
+			return nil, err
 		}
-		c.coef = coef
-		c.fillHW()
 	} else {
 		c.base.fill(c.measured)
 	}
@@ -206,16 +201,51 @@ func (c *component) residualGrid() *grid {
 	return r
 }
 
-// fillHW fills the base nodes no row measured: the log-ratio of latency to
-// trend is filled from the neighbours (grid.fillWeighted), then multiplied back.
-func (c *component) fillHW() {
-	if !slices.Contains(c.measured, false) {
+// fitHW fits the trend to rows (one per measured node, at point(r)),
+// overrides the readings that disagree with all their neighbours (see
+// findOutliers) and fills them and the nodes no row measured.
+func (c *component) fitHW(rows []tablefmt.Row, point func(tablefmt.Row) []int) error {
+	xs := make([][]int, len(rows))
+	ys := make([]float64, len(rows))
+	for i, r := range rows {
+		xs[i], ys[i] = point(r), r.MedianMS
+	}
+	coef, err := fitTrend(c.kind, c.header, xs, ys)
+	if err != nil {
+		return fmt.Errorf("costmodel: fit %s: %w", c.kind, err)
+	}
+	c.coef = coef
+	passes := map[int][]float64{}
+	idx := make([]int, len(c.names))
+	for i, r := range rows {
+		for d, v := range xs[i] {
+			idx[d], _ = slices.BinarySearch(c.base.axes[d], float64(v))
+		}
+		k := c.base.index(idx)
+		for _, p := range r.PassesMS {
+			passes[k] = append(passes[k], math.Log(math.Max(p, 1e-12)/c.trend(xs[i])))
+		}
+	}
+	known := slices.Clone(c.measured)
+	for _, k := range findOutliers(c.residualGrid(), known, passes) {
+		c.outliers = append(c.outliers, outlier{node: k, measuredMS: c.base.values[k]})
+		known[k] = false
+	}
+	c.fillHW(known)
+	return nil
+}
+
+// fillHW fills the base nodes not known: the log-ratio of latency to trend
+// is filled from the known neighbours (grid.fillWeighted), then multiplied
+// back.
+func (c *component) fillHW(known []bool) {
+	if !slices.Contains(known, false) {
 		return
 	}
 	r := c.residualGrid()
-	r.fillWeighted(c.measured)
+	r.fillWeighted(known)
 	x := make([]float64, len(c.names))
-	for k, ok := range c.measured {
+	for k, ok := range known {
 		if !ok {
 			c.base.coords(k, x)
 			c.base.values[k] = c.trend(nodeInts(x)) * math.Exp(r.values[k])

@@ -15,12 +15,51 @@
 //     compute/memory trend fitted to package arch's exact counts, and makes it
 //     monotone (every node becomes the minimum over the nodes that dominate
 //     it), so that removing units never predicts a slower model while the
-//     measured staircases stay where they were measured.
+//     measured staircases stay where they were measured. Readings that no
+//     neighbour confirms are overridden first (see Busy machines).
 //
 // A block is attention + MLP when the table measured both sub-blocks, else the
 // table's whole-block component; a whole model is its blocks plus the rest
 // (patch embedding, tokens, norm, classifier). Model.Save and Load keep a
 // model in a JSON file that records the table it came from (Source).
+//
+// # Busy machines
+//
+// On a loaded machine a few readings are wrong: a configuration timed in a
+// quiet moment, or one whose shallow stack was slowed, reads low, and the
+// monotone envelope would cap every smaller configuration at that value (a
+// plateau); a contended one reads high (a bump). The hw model guards
+// against both. Its trend is fitted robustly (iteratively reweighted least
+// squares with Huber's weight on the relative residual, coefficients still
+// non-negative), and each measured grid point is compared with its
+// neighbours — the nearest measured point on each side along each axis —
+// in r = log(latency / trend), which takes out the trend's slope:
+//
+//   - a point is an outlier when its r lies beyond the r of every one of its
+//     neighbours, on the same side, by more than τ = max(2σ, 0.05), σ being
+//     the component's noise: 1.4826 × the median over its points of
+//     |r − the median of the point's neighbours' r|. Along an axis where the
+//     point is at the edge, the line through the two nearest points counts
+//     as a neighbour too, so that a slope in r does not make the last point
+//     look wrong;
+//   - a step is a change of level that several neighbouring points share, so
+//     each of them has a neighbour that agrees with it and none is an
+//     outlier, however tall the step; a staircase repeated along another
+//     axis (the same MLP widths slower at every EMB) is confirmed by the
+//     neighbours along that axis. Two neighbouring points wrong the same way
+//     also confirm each other, and are kept;
+//   - a point is judged only with two neighbours or more, in a component with
+//     at least 16 such points (else σ is too rough to judge by), and is kept
+//     when its row records every pass's latency (tablefmt.Row.PassesMS) and
+//     each pass lies beyond τ on the same side: the passes confirm it.
+//
+// The search is repeated without the outliers found, three rounds at most,
+// σ estimated afresh each time (a wrong reading next to a wronger one shows
+// once its neighbour is set aside). An outlier is then filled from its
+// neighbours (in r, as a point no row measured) before the envelope.
+// Model.Outliers lists them with what was measured and what the model used
+// instead; model files keep the list. A point within 5% (in r) of any one of
+// its neighbours is always kept as measured.
 //
 // # Sparse tables
 //

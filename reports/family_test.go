@@ -21,7 +21,7 @@ func TestWriteFamilyCSV(t *testing.T) {
 	}
 	// Speedup 10 / 4; snapping gained 40 of 1000 parameters: 4%.
 	want := strings.Join(FamilyColumns(), ",") + "\n" +
-		fmt.Sprintf("v-0.50x,0.5,5,4,2.5,64,4 4,32 32,32 32,256 256,%d,%d,64,4.5,3,4,ref,10\n", s.Params(), s.MACs())
+		fmt.Sprintf("v-0.50x,0.5,5,4,2.5,64,4 4,32 32,32 32,256 256,%d,%d,64,4.5,3,4,ref,10,\n", s.Params(), s.MACs())
 	if b.String() != want {
 		t.Errorf("CSV\n%s\nwant\n%s", b.String(), want)
 	}
@@ -54,4 +54,28 @@ func ExampleWriteFamilyText() {
 	//   revit-0.50x   0.50×       2.216    2.09×  272  11.03M  2.22G     -
 	//   revit-0.75x   0.75×       3.391    1.36×  336  16.85M  3.39G     -
 	//   revit-1.00x   1.00×        4.46    1.04×  384  22.14M  4.46G     -
+}
+
+// A variant whose architecture an earlier budget gave is marked in the
+// CSV's last column and named in the text.
+func TestFamilyMarksDuplicates(t *testing.T) {
+	a, b := mini("v-0.40x", 64, 2), mini("v-0.50x", 64, 2)
+	fam := []arch.Variant{{Budget: 0.4, Latency: 4, Spec: a}, {Budget: 0.5, Latency: 4, Spec: b}, {Budget: 0.6, Latency: 5, Spec: mini("v-0.60x", 96, 2)}}
+	var csv, text bytes.Buffer
+	if err := WriteFamilyCSV(&csv, fam, 10); err != nil {
+		t.Fatal(err)
+	}
+	var same []string
+	for _, line := range strings.Split(strings.TrimSpace(csv.String()), "\n")[1:] {
+		same = append(same, line[strings.LastIndex(line, ",")+1:])
+	}
+	if strings.Join(same, "|") != "|v-0.40x|" {
+		t.Errorf("same_as column %q", same)
+	}
+	if err := WriteFamilyText(&text, fam, a, 10); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(text.String(), "     -\nv-0.50x is the same architecture as v-0.40x\n") {
+		t.Errorf("text ends\n%s", text.String())
+	}
 }

@@ -205,7 +205,7 @@ func TestFiguresAreValidFiles(t *testing.T) {
 		return WritePareto(b, f, pf, Options{})
 	})
 	tr := Trajectory{TargetMS: 5, Steps: []TrajectoryStep{{0, 10, 80, 0}, {1, 8, 79, 0}, {2, 6, math.NaN(), 0}, {3, 4.9, 77.5, 0}}}
-	checkFigure(t, "trajectory", 3.3, 3.2, []string{"target", "Top-1 accuracy (%)", "Pruning step"}, func(b *bytes.Buffer, f Format) error {
+	checkFigure(t, "trajectory", 3.3, 3.4, []string{"target", "Top-1 accuracy (%)", "Pruning step"}, func(b *bytes.Buffer, f Format) error {
 		return WriteTrajectory(b, f, tr, Options{})
 	})
 }

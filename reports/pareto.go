@@ -1,16 +1,8 @@
 package reports
 
 import (
-	"errors"
-	"fmt"
-	"image/color"
-	"io"
 	"math"
 	"sort"
-
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
 // Sense says whether larger or smaller values of a Pareto objective are better.
@@ -88,6 +80,19 @@ const (
 	MetricAccuracy Metric = "accuracy" // top-1, %
 )
 
+// title names the metric in a figure's title.
+func (m Metric) title() string {
+	switch m {
+	case MetricParams:
+		return "Parameters"
+	case MetricMACs:
+		return "MACs"
+	case MetricAccuracy:
+		return "Top-1 accuracy"
+	}
+	return string(m)
+}
+
 // Label is the metric's axis label with its unit.
 func (m Metric) Label() string {
 	switch m {
@@ -103,14 +108,18 @@ func (m Metric) Label() string {
 
 // ParetoPoint is one architecture on a Pareto figure.
 type ParetoPoint struct {
-	Name      string  // shown beside the point when Label is set
+	Name      string  // shown beside the point when Label is set and Text is empty
 	Group     string  // series: "DeiT", "generated", "user", …
 	LatencyMS float64 // x
 	Measured  bool    // latency measured (filled marker) or predicted (open marker)
 	Params    int64
 	MACs      int64
 	Accuracy  float64 // top-1 %; 0 or NaN when unknown
-	Label     bool    // write Name beside the point
+	Label     bool    // write Text (or Name) beside the point
+	Text      string  // the label, when not Name: a generated variant's budgets, "0.4×, 0.5×"
+	// Aliases are the names of identical architectures drawn as this one
+	// point (budgets that gave the same variant).
+	Aliases []string
 }
 
 // Value is p's coordinate for metric m: NaN when unknown (an accuracy of
@@ -135,7 +144,10 @@ type ParetoFigure struct {
 	Metric       Metric
 	Sense        Sense  // default Maximize
 	LatencyLabel string // x-axis label; default "Latency (ms)"
-	Note         string // a line of small print in the corner (device, batch)
+	Note         string // a line of small print under the title
+	// Caption is the line under the plot that says what the latencies
+	// belong to (DeviceCaption of the table); Options.Caption replaces it.
+	Caption string
 }
 
 // FrontPoints returns the points of f on its Pareto front, in front order.
@@ -154,146 +166,4 @@ func (f ParetoFigure) coords() (lat, val []float64) {
 		val = append(val, p.Value(f.Metric))
 	}
 	return lat, val
-}
-
-// WritePareto draws the points of f by group (colour and marker shape per
-// group; filled where the latency was measured, open where predicted) and
-// its Pareto front as a step line: at each latency the best value any
-// point at most that slow reaches.
-func WritePareto(w io.Writer, format Format, f ParetoFigure, opt Options) error {
-	lat, val := f.coords()
-	var n int
-	lo, hi := math.Inf(1), math.Inf(-1)
-	for i := range lat {
-		if !math.IsNaN(val[i]) && lat[i] > 0 {
-			n++
-			lo, hi = math.Min(lo, lat[i]), math.Max(hi, lat[i])
-		}
-	}
-	if n == 0 {
-		return errors.New("reports: pareto: no point has both a latency and a " + string(f.Metric))
-	}
-	xl := f.LatencyLabel
-	if xl == "" {
-		xl = "Latency (ms)"
-	}
-	p := newPlot("", xl, f.Metric.Label())
-	// The region beyond the front is empty by definition: fast and good,
-	// top left when the value is maximised, bottom left when minimised.
-	p.Legend.Left = true
-	p.Legend.Top = f.Sense == Maximize
-	logX := spansDecades(lo, hi)
-	if logX {
-		setLog(&p.X)
-	}
-	// The front first, under the markers.
-	front := Front(lat, val, f.Sense)
-	fr := make(plotter.XYs, 0, len(front))
-	for _, i := range front {
-		fr = append(fr, plotter.XY{X: lat[i], Y: val[i]})
-	}
-	if len(fr) > 0 {
-		l, err := plotter.NewLine(fr)
-		if err != nil {
-			return fmt.Errorf("reports: pareto: %w", err)
-		}
-		l.StepStyle = plotter.PostStep
-		l.Color = color.Gray{0x60}
-		l.Width = lineWidth
-		l.Dashes = []vg.Length{3, 2}
-		p.Add(l)
-		p.Legend.Add("Pareto front", l)
-	}
-	groups := []string{}
-	seen := map[string]bool{}
-	for _, pt := range f.Points {
-		if !seen[pt.Group] {
-			seen[pt.Group] = true
-			groups = append(groups, pt.Group)
-		}
-	}
-	anyPredicted, anyMeasured := false, false
-	var labels plotter.XYLabels
-	for gi, g := range groups {
-		c := seriesColor(gi)
-		shape := glyphs[gi%len(glyphs)]
-		for _, measured := range []bool{true, false} {
-			var xys plotter.XYs
-			for i, pt := range f.Points {
-				if pt.Group != g || pt.Measured != measured || math.IsNaN(val[i]) || !(lat[i] > 0) {
-					continue
-				}
-				xys = append(xys, plotter.XY{X: lat[i], Y: val[i]})
-				if pt.Label && pt.Name != "" {
-					labels.XYs = append(labels.XYs, plotter.XY{X: lat[i], Y: val[i]})
-					labels.Labels = append(labels.Labels, pt.Name)
-				}
-			}
-			if len(xys) == 0 {
-				continue
-			}
-			s, err := plotter.NewScatter(xys)
-			if err != nil {
-				return fmt.Errorf("reports: pareto: %w", err)
-			}
-			s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: 2.2, Shape: shape}
-			if !measured {
-				s.GlyphStyle.Shape = openGlyph(shape)
-				anyPredicted = true
-			} else {
-				anyMeasured = true
-			}
-			p.Add(s)
-			// One legend entry per group, in its measured style if any.
-			if measured || !hasMeasured(f.Points, g) {
-				p.Legend.Add(g, s)
-			}
-		}
-	}
-	if len(labels.XYs) > 0 {
-		lb, err := plotter.NewLabels(labels)
-		if err != nil {
-			return fmt.Errorf("reports: pareto: %w", err)
-		}
-		for i := range lb.TextStyle {
-			lb.TextStyle[i].Font.Size = noteSize
-			lb.TextStyle[i].Color = color.Gray{0x30}
-		}
-		lb.Offset = vg.Point{X: 3, Y: 2}
-		p.Add(lb)
-	}
-	x0, x1 := padRange(lo, hi, 0.06, logX)
-	p.X.Min, p.X.Max = x0, x1
-	if !logX {
-		p.X.Min = math.Max(p.X.Min, 0)
-	}
-	// Room on the right for labels.
-	if len(labels.XYs) > 0 {
-		_, p.X.Max = padRange(lo, hi, 0.18, logX)
-	}
-	note := f.Note
-	switch {
-	case anyMeasured && anyPredicted:
-		note = joinNote(note, "filled: measured, open: predicted latency")
-	case anyPredicted:
-		note = joinNote(note, "latency predicted by the cost model")
-	}
-	setNote(p, note)
-	return save(w, format, opt, ColumnWidth, 2.6*vg.Inch, 1, 1, p)
-}
-
-func hasMeasured(pts []ParetoPoint, g string) bool {
-	for _, p := range pts {
-		if p.Group == g && p.Measured {
-			return true
-		}
-	}
-	return false
-}
-
-func joinNote(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "; " + b
 }

@@ -3,6 +3,8 @@ package reports
 import (
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
@@ -47,7 +49,10 @@ func (e *PointError) Unwrap() error { return e.Err }
 // generated variants, the user's points, and accuracies joined by
 // architecture (same name and counts) or added as user points. A point's
 // latency is measured when the table has a model row of its architecture,
-// else predicted. Members of the DeiT family or table models the latency
+// else predicted. Variants are labelled with their budgets; variants of
+// the same architecture (budgets the rule met with the same width) are one
+// point, labelled with all their budgets ("0.4×, 0.5×"), their other names
+// in Aliases. Members of the DeiT family or table models the latency
 // function refuses are left out with a warning; a variant, user point or
 // accuracy it refuses is an error (a *PointError for user points).
 func BuildPareto(in ParetoInput) (ParetoFigure, []string, error) {
@@ -58,7 +63,7 @@ func BuildPareto(in ParetoInput) (ParetoFigure, []string, error) {
 		in.VariantGroup = "generated"
 	}
 	b := paretoBuilder{lat: in.Latency, measured: map[string]float64{}}
-	b.fig = ParetoFigure{Metric: in.Metric, LatencyLabel: latencyLabel(in.Header), Note: in.Header.Summary()}
+	b.fig = ParetoFigure{Metric: in.Metric, LatencyLabel: latencyLabel(in.Header), Caption: DeviceCaption(in.Header)}
 	for _, m := range in.Models {
 		b.measured[dimKey(m.Spec)] = m.LatencyMS
 	}
@@ -80,10 +85,8 @@ func BuildPareto(in ParetoInput) (ParetoFigure, []string, error) {
 			warnings = append(warnings, fmt.Sprintf("%s left out: %v", m.Spec.Name, err))
 		}
 	}
-	for _, v := range in.Variants {
-		if err := b.add(v.Spec, in.VariantGroup, false); err != nil {
-			return b.fig, nil, err
-		}
+	if err := b.variants(in.Variants, in.VariantGroup); err != nil {
+		return b.fig, nil, err
 	}
 	for _, u := range in.User {
 		if err := b.add(u.Spec, "user", true); err != nil {
@@ -118,13 +121,46 @@ func (b *paretoBuilder) add(s arch.Spec, group string, label bool) error {
 	return nil
 }
 
+// variants places the generated variants, one point per architecture,
+// labelled with their budgets.
+func (b *paretoBuilder) variants(vs []arch.Variant, group string) error {
+	first := map[string]int{} // dimKey → index in b.fig.Points
+	for _, v := range vs {
+		key := dimKey(v.Spec)
+		if i, ok := first[key]; ok {
+			p := &b.fig.Points[i]
+			p.Aliases = append(p.Aliases, v.Spec.Name)
+			if v.Budget > 0 {
+				p.Text += ", " + budgetText(v.Budget)
+			}
+			continue
+		}
+		if err := b.add(v.Spec, group, v.Budget > 0); err != nil {
+			return err
+		}
+		first[key] = len(b.fig.Points) - 1
+		if v.Budget > 0 {
+			b.fig.Points[len(b.fig.Points)-1].Text = budgetText(v.Budget)
+			b.fig.Note = "variants labelled with their latency budget"
+			if v.Reference != "" {
+				b.fig.Note += " (× " + v.Reference + ")"
+			}
+		}
+	}
+	return nil
+}
+
+// budgetText writes a latency budget as a label: "0.4×".
+func budgetText(b float64) string { return strconv.FormatFloat(b, 'g', 3, 64) + "×" }
+
 // accuracies gives each point named and counted like an accuracy's
 // architecture that accuracy, and adds the others as user points.
 func (b *paretoBuilder) accuracies(accs []Accuracy) error {
 	for _, a := range accs {
 		found := false
 		for i, p := range b.fig.Points {
-			if p.Params == a.Spec.Params() && p.MACs == a.Spec.MACs() && p.Name == a.Spec.Name {
+			named := p.Name == a.Spec.Name || slices.Contains(p.Aliases, a.Spec.Name)
+			if p.Params == a.Spec.Params() && p.MACs == a.Spec.MACs() && named {
 				b.fig.Points[i].Accuracy, found = a.Top1, true
 			}
 		}

@@ -73,8 +73,8 @@ func TestBuildPareto(t *testing.T) {
 	if len(warns) != 1 || !strings.Contains(warns[0], "deit-768-shaped (EMB 768 is too wide)") {
 		t.Errorf("warnings %q", warns)
 	}
-	if fig.LatencyLabel != "Latency (ms, batch 8)" || fig.Metric != MetricAccuracy || fig.Note != h.Summary() {
-		t.Errorf("figure %q %q %q", fig.LatencyLabel, fig.Metric, fig.Note)
+	if fig.LatencyLabel != "Latency (ms, batch 8)" || fig.Metric != MetricAccuracy || fig.Caption != "test · batch 8 · 65 tokens" || fig.Note != "" {
+		t.Errorf("figure %q %q caption %q note %q", fig.LatencyLabel, fig.Metric, fig.Caption, fig.Note)
 	}
 	// Accuracy front: "other" (faster, 60%) and mini-128 (72%).
 	var front []string
@@ -106,5 +106,32 @@ func TestBuildParetoRefusals(t *testing.T) {
 	fig, _, err := BuildPareto(ParetoInput{Header: h, Latency: macLatency, Variants: []arch.Variant{{Spec: mini("v", 64, 2)}}})
 	if err != nil || fig.Metric != MetricParams || fig.Points[len(fig.Points)-1].Group != "generated" {
 		t.Errorf("defaults: %v %+v", err, fig)
+	}
+}
+
+// Budgets that give the same architecture give one point, labelled with
+// all of them; an accuracy named after either variant joins it.
+func TestBuildParetoMergesIdenticalVariants(t *testing.T) {
+	v := func(name string, budget float64, emb int) arch.Variant {
+		return arch.Variant{Spec: mini(name, emb, 2), Budget: budget, Reference: "ref"}
+	}
+	fam := []arch.Variant{v("v-0.40x", 0.4, 64), v("v-0.50x", 0.5, 64), v("v-0.60x", 0.6, 96), v("v-0.70x", 0.7, 96), v("v-0.80x", 0.8, 96), v("v-1.00x", 1, 128)}
+	fig, _, err := BuildPareto(ParetoInput{Header: smallHeader(), Latency: macLatency, Variants: fam,
+		Accuracy: []Accuracy{{Name: "v-0.70x", Spec: mini("v-0.70x", 96, 2), Top1: 70, Source: "acc.csv"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range fig.Points {
+		if p.Group == "generated" {
+			got = append(got, fmt.Sprintf("%s=%s %q %v", p.Name, strings.Join(p.Aliases, "="), p.Text, p.Accuracy))
+		}
+	}
+	want := []string{`v-0.40x=v-0.50x "0.4×, 0.5×" NaN`, `v-0.60x=v-0.70x=v-0.80x "0.6×, 0.7×, 0.8×" 70`, `v-1.00x= "1×" NaN`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("variants\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if fig.Note != "variants labelled with their latency budget (× ref)" {
+		t.Errorf("note %q", fig.Note)
 	}
 }

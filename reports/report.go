@@ -78,11 +78,28 @@ func NewReport(in ReportInput) *Report {
 	r.addPareto()
 	if in.Trajectory != nil {
 		tr := *in.Trajectory
-		r.add("trajectory", "Pruning trajectory: latency and accuracy per step.", func(w io.Writer, f Format) error {
+		r.add("trajectory", trajectoryCaption(tr), func(w io.Writer, f Format) error {
 			return WriteTrajectory(w, f, tr, Options{})
 		})
 	}
 	return r
+}
+
+// trajectoryCaption describes a pruning run's figure for the index page.
+func trajectoryCaption(tr Trajectory) string {
+	c := "Pruning trajectory"
+	if tr.Run != "" {
+		c += " of " + tr.Run
+	}
+	c += ": " + strings.ToLower(trajectoryLatencyLabel(tr)[:1]) + trajectoryLatencyLabel(tr)[1:] + " per step"
+	if tr.TargetMS > 0 {
+		c += fmt.Sprintf(" against its target (%s ms)", formatTick(tr.TargetMS))
+	}
+	c += ", and top-1 accuracy"
+	if tr.EvalImages > 0 {
+		c += fmt.Sprintf(" on %d test images with 95%% intervals", tr.EvalImages)
+	}
+	return c + "."
 }
 
 func (r *Report) add(name, caption string, draw func(io.Writer, Format) error) {
@@ -93,26 +110,32 @@ func (r *Report) add(name, caption string, draw func(io.Writer, Format) error) {
 func (r *Report) addSweeps() {
 	t := r.in.Table
 	label := latencyLabel(t.Header)
+	opt := Options{Caption: DeviceCaption(t.Header)}
 	var pred costmodel.Predictor
-	with := "."
+	model, with := "", "."
 	if r.in.Model != nil {
-		pred, with = r.in.Model, fmt.Sprintf(" and the %s model.", r.in.Model.Kind())
+		pred, model = r.in.Model, string(r.in.Model.Kind())+" model"
+		with = fmt.Sprintf(" (markers) and the %s's prediction at every integer width (lines).", model)
 	}
 	for _, sw := range Sweeps(t, pred) {
+		sw.Model = model
 		rows := string(sw.Kind) + " rows"
 		if sw.Fixed != "" {
 			rows += "; " + sw.Fixed
 		}
-		r.add("latency-"+string(sw.Dim), fmt.Sprintf("Latency against %s (%s): measured points%s", sw.Dim, rows, with),
-			func(w io.Writer, f Format) error { return WriteStaircase(w, f, sw, label, Options{}) })
+		if len(sw.Lines) > 1 {
+			rows += "; a line per EMB"
+		}
+		r.add("latency-"+string(sw.Dim), fmt.Sprintf("Latency against %s (%s): measured points%s", dimTitle(sw.Dim), rows, with),
+			func(w io.Writer, f Format) error { return WriteStaircase(w, f, sw, label, opt) })
 	}
 	if g, ok := HeadsQKGrid(t); ok {
 		unit := "ms"
 		if b := t.Header.Batch; b > 0 {
 			unit = fmt.Sprintf("ms, batch %d", b)
 		}
-		r.add("heads-qk", "Measured latency over heads × QK per head ("+g.Fixed+").",
-			func(w io.Writer, f Format) error { return WriteHeatMap(w, f, g, unit, Options{}) })
+		r.add("heads-qk", fmt.Sprintf("Measured %s latency over heads × QK per head (%s), with a colour bar.", strings.ToLower(kindTitle(g.Kind)), g.Fixed),
+			func(w io.Writer, f Format) error { return WriteHeatMap(w, f, g, unit, opt) })
 	}
 }
 
@@ -126,8 +149,9 @@ func (r *Report) addEval() {
 	in := PredVsMeasured{Rows: ev.Rows,
 		LatencyLabel: strings.TrimSuffix(strings.TrimPrefix(latencyLabel(r.in.Table.Header), "Latency ("), ")"),
 		Note:         fmt.Sprintf("%s model, %d-fold: MAPE %.1f%%, %.0f%% within ±10%%", ev.Model, ev.Folds, float64(all.MAPE), float64(all.Within10))}
-	r.add("predicted-vs-measured", "Predicted against measured latency of rows held out of the fit (k-fold), with ±5% and ±10% bands.",
-		func(w io.Writer, f Format) error { return WritePredictedVsMeasured(w, f, in, Options{}) })
+	opt := Options{Caption: DeviceCaption(r.in.Table.Header)}
+	r.add("predicted-vs-measured", "Predicted against measured latency of rows held out of the fit (k-fold), with ±5% (dark) and ±10% (light, dashed edges) bands.",
+		func(w io.Writer, f Format) error { return WritePredictedVsMeasured(w, f, in, opt) })
 }
 
 // evalPairs are the predicted and measured latencies of every predicted row.
@@ -162,12 +186,14 @@ func (r *Report) addPareto() {
 		fm := fig
 		fm.Metric = metric
 		r.add("pareto-"+string(metric),
-			fmt.Sprintf("Latency against %s: the DeiT family, the table's models and the redistribution rule's variants; the dashed step line is the Pareto front.", metric.Label()),
+			fmt.Sprintf("%s against latency: the DeiT family, the table's models and the redistribution rule's variants "+
+				"(labelled with their budgets; filled markers measured, open predicted); the dashed step line is the Pareto front.", metric.title()),
 			func(w io.Writer, f Format) error { return WritePareto(w, f, fm, Options{}) })
 	}
 	if specs := BlockDimsSpecs(in.Ref, in.Family); len(specs) > 0 {
+		opt := Options{Caption: DeviceCaption(in.Table.Header)}
 		r.add("block-dims", "Per-block dimensions of the reference and of the smallest, middle and largest generated variants (NViT's Fig. 4).",
-			func(w io.Writer, f Format) error { return WriteBlockDims(w, f, specs, Options{}) })
+			func(w io.Writer, f Format) error { return WriteBlockDims(w, f, specs, opt) })
 	}
 }
 

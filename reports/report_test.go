@@ -43,7 +43,8 @@ func TestReportFiguresAndIndex(t *testing.T) {
 	if got := figureNames(r); got != want {
 		t.Errorf("figures\n%s\nwant\n%s", got, want)
 	}
-	if c := r.Figures[1].Caption; c != "Latency against qk (attn rows; heads 4, V 32): measured points and the hw model." {
+	if c := r.Figures[1].Caption; c != "Latency against QK width per head (attn rows; heads 4, V 32; a line per EMB): "+
+		"measured points (markers) and the hw model's prediction at every integer width (lines)." {
 		t.Errorf("caption %q", c)
 	}
 	// DeiT-B's shape (EMB 768) is beyond what the model of a table of EMB
@@ -133,9 +134,9 @@ func ExampleNewReport() {
 	}
 	// Output:
 	// latency-heads.svg: Latency against heads (attn rows; QK 16, V 16): measured points.
-	// latency-qk.svg: Latency against qk (attn rows; heads 4, V 16): measured points.
-	// latency-mlp.svg: Latency against mlp (mlp rows): measured points.
-	// heads-qk.svg: Measured latency over heads × QK per head (EMB 64, V 16).
+	// latency-qk.svg: Latency against QK width per head (attn rows; heads 4, V 16): measured points.
+	// latency-mlp.svg: Latency against MLP width (mlp rows): measured points.
+	// heads-qk.svg: Measured attention latency over heads × QK per head (EMB 64, V 16), with a colour bar.
 }
 
 // The Pareto front of five architectures: latency minimised, accuracy

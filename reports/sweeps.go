@@ -28,6 +28,9 @@ type DimensionSweep struct {
 	Kind  tablefmt.Kind // the rows it comes from: attn, mlp or block
 	Fixed string        // the dimensions held fixed, e.g. "heads 12, V 64"
 	Lines []SweepLine
+	// Model names the model whose prediction the lines are, in the
+	// legend ("hw model"); default "cost model".
+	Model string
 }
 
 // Sweeps extracts from t, for every dimension the table varies, the
@@ -124,9 +127,6 @@ func sweep(rows []tablefmt.Row, k tablefmt.Kind, d arch.Dimension, tokens int, m
 		l := lines[key]
 		if l == nil {
 			l = &SweepLine{Label: fmt.Sprintf("EMB %d", r.EMB)}
-			if d == arch.DimEMB {
-				l.Label = "measured"
-			}
 			lines[key] = l
 			embs = append(embs, key)
 		}
@@ -140,6 +140,11 @@ func sweep(rows []tablefmt.Row, k tablefmt.Kind, d arch.Dimension, tokens int, m
 		fx = append(fx, fmt.Sprintf("%s %d", o.Name(), fixed[o]))
 	}
 	sw.Fixed = strings.Join(fx, ", ")
+	if d == arch.DimEMB {
+		if l := lines[0]; l != nil && sw.Fixed != "" {
+			l.Label = sw.Fixed
+		}
+	}
 	for _, e := range embs {
 		l := lines[e]
 		if len(l.X) < 2 {
@@ -147,33 +152,40 @@ func sweep(rows []tablefmt.Row, k tablefmt.Kind, d arch.Dimension, tokens int, m
 		}
 		sortXY(l.X, l.MeasuredMS)
 		if m != nil {
-			lo, hi := int(l.X[0]), int(l.X[len(l.X)-1])
-			step := max(1, (hi-lo)/400)
-			for x := lo; x <= hi; x += step {
-				b := arch.Block{Heads: fixed[arch.DimHeads], QK: fixed[arch.DimQK], V: fixed[arch.DimV], MLP: fixed[arch.DimMLP]}
-				emb := e
-				if d == arch.DimEMB {
-					emb = x
-				} else {
-					b.Set(d, x)
-				}
-				if k == tablefmt.KindAttn {
-					b.MLP = 0
-				}
-				if k == tablefmt.KindMLP {
-					b.Heads, b.QK, b.V = 0, 0, 0
-				}
-				v, err := m.BlockMS(emb, tokens, b)
-				if err != nil || math.IsNaN(v) {
-					continue
-				}
-				l.PredX = append(l.PredX, float64(x))
-				l.PredMS = append(l.PredMS, v)
-			}
+			l.PredX, l.PredMS = predictLine(m, k, d, e, tokens, fixed, int(l.X[0]), int(l.X[len(l.X)-1]))
 		}
 		sw.Lines = append(sw.Lines, *l)
 	}
 	return sw, len(sw.Lines) > 0
+}
+
+// predictLine is the model's latency along d from lo to hi, at every
+// integer (every step of (hi-lo)/400 over long ranges), for rows of kind k
+// at EMB emb (unless d is EMB) with the other dimensions fixed. Widths the
+// model refuses are left out.
+func predictLine(m costmodel.Predictor, k tablefmt.Kind, d arch.Dimension, emb, tokens int, fixed map[arch.Dimension]int, lo, hi int) (xs, ms []float64) {
+	step := max(1, (hi-lo)/400)
+	for x := lo; x <= hi; x += step {
+		b := arch.Block{Heads: fixed[arch.DimHeads], QK: fixed[arch.DimQK], V: fixed[arch.DimV], MLP: fixed[arch.DimMLP]}
+		e := emb
+		if d == arch.DimEMB {
+			e = x
+		} else {
+			b.Set(d, x)
+		}
+		if k == tablefmt.KindAttn {
+			b.MLP = 0
+		}
+		if k == tablefmt.KindMLP {
+			b.Heads, b.QK, b.V = 0, 0, 0
+		}
+		v, err := m.BlockMS(e, tokens, b)
+		if err != nil || math.IsNaN(v) {
+			continue
+		}
+		xs, ms = append(xs, float64(x)), append(ms, v)
+	}
+	return xs, ms
 }
 
 func sortXY(x, y []float64) {
@@ -194,6 +206,10 @@ type HeatGrid struct {
 	Heads, QK []int
 	MS        [][]float64 // [heads index][qk index]
 	Fixed     string      // e.g. "EMB 768, V 64"
+	// Kind is the rows the latencies are of: attn (the default) or block.
+	Kind tablefmt.Kind
+	// Predicted says the latencies are a model's, not measurements.
+	Predicted bool
 }
 
 // HeadsQKGrid extracts the heads × QK grid of attention (or block) rows at
@@ -219,7 +235,7 @@ func HeadsQKGrid(t tablefmt.Table) (HeatGrid, bool) {
 		hs[r.Heads], qs[r.QK] = true, true
 		cell[[2]int{r.Heads, r.QK}] = r.MedianMS
 	}
-	g := HeatGrid{Heads: sortedKeys(hs), QK: sortedKeys(qs), Fixed: fmt.Sprintf("EMB %d, V %d", emb, v)}
+	g := HeatGrid{Heads: sortedKeys(hs), QK: sortedKeys(qs), Fixed: fmt.Sprintf("EMB %d, V %d", emb, v), Kind: k}
 	if k == tablefmt.KindBlock {
 		g.Fixed += fmt.Sprintf(", MLP %d", mlp)
 	}

@@ -23,8 +23,9 @@ type trajectoryLine struct {
 // ReadTrajectory reads a pruning log from r, JSON lines or one JSON array,
 // in either of two forms: the pruner's log (predicted_ms, accuracy as a
 // fraction, target_ms) or TrajectoryStep's (latency_ms, accuracy in %).
-// Accuracy comes back in %, NaN where a step has none. name is r's file
-// name, for messages.
+// Accuracy comes back in %, NaN where a step has none; the pruner's
+// latencies are marked LatencyPredicted. name is r's file name, for
+// messages.
 func ReadTrajectory(r io.Reader, name string) (Trajectory, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -61,7 +62,7 @@ func ReadTrajectory(r io.Reader, name string) (Trajectory, error) {
 			if l.Accuracy != nil {
 				s.Accuracy = 100 * *l.Accuracy
 			}
-			tr.TargetMS = l.TargetMS
+			tr.TargetMS, tr.Latency = l.TargetMS, LatencyPredicted
 		default:
 			return Trajectory{}, fmt.Errorf("%s: step %d has neither latency_ms nor predicted_ms", name, l.Step)
 		}

@@ -86,14 +86,11 @@ func WriteTrends(w io.Writer, format Format, fig TrendsFigure, opt Options) erro
 		}
 		plots[i] = p
 	}
-	setNote(plots[0], fig.Caption)
-	if opt.Title == "" {
-		opt.Title = fig.Title
+	fr := frame{title: fig.Title, caption: fig.Caption}
+	if fr.title == "" {
+		fr.title = trendsTitle(t, scale)
 	}
-	if opt.Title == "" {
-		opt.Title = trendsTitle(t, scale)
-	}
-	return save(w, format, opt, ColumnWidth, 4.8*vg.Inch, len(plots), 1, plots...)
+	return save(w, format, opt, fr, ColumnWidth, 4.8*vg.Inch, grid(len(plots), 1, plots...))
 }
 
 // trendsTitle says what the figure shows.
@@ -125,7 +122,7 @@ func trendPanel(t *arch.Trends, fit *arch.RuleFit, d arch.Dimension, scale Trend
 	if d == arch.DimHeads && scale == TrendPerEMB {
 		ylabel = "heads / EMB"
 	}
-	p := newPlot("", "Block", ylabel)
+	p := newPlot("Block", ylabel)
 	p.X.Tick.Marker = blockTicks(t.Depth)
 	p.X.Min, p.X.Max = -0.4, float64(t.Depth)-0.6
 	p.Y.Min = 0
@@ -154,7 +151,7 @@ func trendPanel(t *arch.Trends, fit *arch.RuleFit, d arch.Dimension, scale Trend
 		}
 		c := seriesColor(i)
 		l.Color, l.Width = c, 0.8
-		s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: 1.6, Shape: glyphs[i%len(glyphs)]}
+		s.GlyphStyle = draw.GlyphStyle{Color: c, Radius: 1.6, Shape: seriesMarker(i, false)}
 		p.Add(l, s)
 		if legend != nil {
 			legend.add(m.Name, l, s)
@@ -231,8 +228,8 @@ func minMaxEMB(t *arch.Trends) (lo, hi int) {
 
 // blockTicks label blocks from 1 at positions 0, 1, …; past 16 blocks
 // every other label is left out so that they do not collide.
-func blockTicks(depth int) intTicks {
-	names := make(intTicks, depth)
+func blockTicks(depth int) nameTicks {
+	names := make(nameTicks, depth)
 	for i := range names {
 		if depth <= 16 || i%2 == 0 {
 			names[i] = fmt.Sprint(i + 1)

@@ -28,6 +28,19 @@ import (
 //
 // Shape: images [batch, channels, image, image] (NCHW) → [batch, classes]
 func Model(ctx *context.Context, images *graph.Node, s arch.Spec) *graph.Node {
+	logits := ModelHeads(ctx, images, s)
+	if len(logits) == 2 {
+		return graph.MulScalar(graph.Add(logits[0], logits[1]), 0.5)
+	}
+	return logits[0]
+}
+
+// ModelHeads is Model with the logits of each classifier head apart: the
+// cls token's head, then for distilled models the dist token's (Model's
+// output is their mean). It creates the same variables as Model.
+//
+// Shape: images [batch, channels, image, image] (NCHW) → [batch, classes] per head
+func ModelHeads(ctx *context.Context, images *graph.Node, s arch.Spec) []*graph.Node {
 	if err := s.Validate(); err != nil {
 		panicf("Model: %v", err)
 	}
@@ -79,9 +92,9 @@ func Model(ctx *context.Context, images *graph.Node, s arch.Spec) *graph.Node {
 		b := biases(hctx, g, dt, s.Classes)              // Shape: [classes]
 		return addTrailing(einsum("be,ec->bc", t, w), b) // Shape: [batch, classes]
 	}
-	logits := head(ScopeHead, 0)
+	logits := []*graph.Node{head(ScopeHead, 0)}
 	if s.Distilled() {
-		logits = graph.MulScalar(graph.Add(logits, head(ScopeHeadDist, 1)), 0.5)
+		logits = append(logits, head(ScopeHeadDist, 1))
 	}
 	return logits
 }

@@ -41,7 +41,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Version: version,
 		Description: "nvitprof measures how fast ViT building blocks run on a device (--device cpu uses\n" +
 			"GoMLX's pure-Go backend; --device cuda:N uses XLA with a CUDA PJRT plugin), turns the\n" +
-			"measurements into latency tables and cost models, and uses them to prune and generate ViTs.",
+			"measurements into latency tables and cost models, and uses them to prune and generate ViTs.\n" +
+			"Output files are written atomically (a failed or killed write leaves the old file), and an\n" +
+			"existing one is refused unless --force is given (sweep continues a table with --resume).",
 		Writer:    stdout,
 		ErrWriter: stderr,
 		// In the order of the workflow: measure, model, generate and plot, prune.
@@ -51,7 +53,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			sweepCmd(), mergeCmd(), runnerCmd(),
 			fitCmd(), evalCmd(), predictCmd(), exportCmd(),
 			generateCmd(), paretoCmd(), reportCmd(),
-			trainCmd(), pruneCmd(), pruneCompareCmd(), trendsCmd(), demoCmd(),
+			trainCmd(), pruneCmd(), pruneCompareCmd(), trendsCmd(), inferCmd(), demoCmd(),
 		},
 		// Errors are returned to main, which prints one line and picks the
 		// exit code; cli must not exit by itself (it would skip deferred flushes).

@@ -12,9 +12,11 @@ func fitCmd() *cli.Command {
 		Name:  "fit",
 		Usage: "fit a cost model to a latency table and save it",
 		Description: "The model file (JSON) records its kind and its source table (path, header, row count,\n" +
-			"SHA-256 of its content). Example: nvitprof fit --table v100.json --out v100-hw.json",
+			"SHA-256 of its content). An existing model file is refused unless --force, which replaces it\n" +
+			"atomically. Example: nvitprof fit --table v100.json --out v100-hw.json",
 		Flags: append(tableFlags(), kindFlag(),
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model `FILE` to write (JSON)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model `FILE` to write (JSON; an existing one only with --force)"},
+			forceFlag(),
 		),
 		Action: fitAction,
 	}
@@ -29,6 +31,9 @@ func fitAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOverwrite(c, "out", out); err != nil {
+		return err
+	}
 	lt, err := loadTable(c)
 	if err != nil {
 		return err
@@ -37,7 +42,7 @@ func fitAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.SaveFile(out); err != nil {
+	if err := writeOutput(c, "out", out, m.Save); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.App.Writer, "%s written to %s\n", m, out)

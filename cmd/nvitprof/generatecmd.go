@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
+	"io"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
@@ -44,11 +44,6 @@ func generateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := newOutDir(c.String("out"))
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
 	prog := newProgress(c.App.ErrWriter, "generate", len(budgets), c.Bool("quiet"))
 	fam, err := family(c, cs, ref, func(done, total int, v arch.Variant) {
 		prog.step(done, fmt.Sprintf("%.2f×: EMB %d", v.Budget, v.Spec.EMB))
@@ -57,14 +52,21 @@ func generateAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	refLat, err := costmodel.LatencyFunc(cs.Model)(ref)
+	return writeVariants(c.App.Writer, c.String("out"), fam, ref, cs.Model)
+}
+
+// writeVariants writes the variants' dim files and summary.csv into dir,
+// all or nothing, and prints the family.
+func writeVariants(w io.Writer, dir string, fam []arch.Variant, ref arch.Spec, m *costmodel.Model) error {
+	refLat, err := costmodel.LatencyFunc(m)(ref)
 	if err != nil {
 		return err
 	}
-	var sum bytes.Buffer
-	if err := reports.WriteFamilyCSV(&sum, fam, refLat); err != nil {
+	out, err := newOutDir(dir)
+	if err != nil {
 		return err
 	}
+	defer out.Abort()
 	for _, v := range fam {
 		data, err := arch.MarshalFile(v.Spec)
 		if err != nil {
@@ -74,17 +76,18 @@ func generateAction(c *cli.Context) error {
 			return err
 		}
 	}
-	if err := out.WriteFile("summary.csv", writeBytes(sum.Bytes())); err != nil {
-		return err
+	err = out.WriteFile("summary.csv", func(w io.Writer) error { return reports.WriteFamilyCSV(w, fam, refLat) })
+	if err == nil {
+		err = out.Commit()
 	}
-	if err := out.Commit(); err != nil {
-		return err
+	if err == nil {
+		err = reports.WriteFamilyText(w, fam, ref, refLat)
 	}
-	if err := reports.WriteFamilyText(c.App.Writer, fam, ref, refLat); err != nil {
+	if err != nil {
 		return err
 	}
 	lo, hi := fam[0].Latency, fam[len(fam)-1].Latency
-	fmt.Fprintf(c.App.Writer, "%d variants written to %s: predicted %.4g–%.4g ms (%.2f–%.2f× the reference)\n",
-		len(fam), c.String("out"), lo, hi, lo/refLat, hi/refLat)
-	return nil
+	_, err = fmt.Fprintf(w, "%d variants written to %s: predicted %.4g–%.4g ms (%.2f–%.2f× the reference)\n",
+		len(fam), dir, lo, hi, lo/refLat, hi/refLat)
+	return err
 }

@@ -3,7 +3,9 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"os"
 	"strconv"
 	"strings"
 
@@ -13,29 +15,47 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
+// The generate flags' defaults, which the quickstart uses too.
+const (
+	defaultBudgets  = "0.2:1.0:0.1"
+	defaultRuleName = "revit"
+)
+
+// variantGroup is the legend of the variants of the rule named name.
+func variantGroup(name string) string { return "generated (" + name + ")" }
+
+// unreachableBudget reports a budget no width fits, on w.
+func unreachableBudget(w io.Writer) func(b, fastest float64) {
+	return func(b, fastest float64) {
+		fmt.Fprintf(w, "budget %.3g× skipped: the narrowest width tried predicts %.3g× the reference\n", b, fastest)
+	}
+}
+
 // ruleFlags expose the NViT redistribution rule's parameters.
 func ruleFlags() []cli.Flag {
 	cat := "Redistribution rule"
+	def := arch.DefaultRule(0) // the paper's values
 	return []cli.Flag{
+		&cli.StringFlag{Name: "rule", Category: cat, Usage: "a redistribution rule `FILE` (rule.json, as nvitprof trends fits it) in place of the paper's; the rule flags given still override it"},
 		&cli.IntFlag{Name: "depth", Category: cat, Usage: "blocks (default: the reference's depth)"},
 		&cli.StringFlag{Name: "epsilon", Category: cat, Usage: "depth profile ε per block, comma-separated `LIST` (default 2 for the middle half of the blocks, 1 elsewhere)"},
-		&cli.Float64Flag{Name: "head-divisor", Category: cat, Value: 100, Usage: "heads = ε·EMB / `D`"},
-		&cli.IntFlag{Name: "head-step", Category: cat, Value: 2, Usage: "heads are a multiple of `N`"},
-		&cli.StringFlag{Name: "head-round", Category: cat, Value: "nearest", Usage: "rounding of heads: nearest, down or up"},
-		&cli.Float64Flag{Name: "qk-divisor", Category: cat, Value: 20, Usage: "QK per head = ε·EMB / `D`"},
-		&cli.IntFlag{Name: "qk-step", Category: cat, Value: 8, Usage: "QK is a multiple of `N`"},
-		&cli.StringFlag{Name: "qk-round", Category: cat, Value: "down", Usage: "rounding of QK: nearest, down or up"},
-		&cli.IntFlag{Name: "v", Category: cat, Value: 64, Usage: "V per head"},
-		&cli.Float64Flag{Name: "mlp-factor", Category: cat, Value: 3, Usage: "MLP = `F`·ε·EMB"},
-		&cli.IntFlag{Name: "mlp-step", Category: cat, Value: 1, Usage: "MLP is a multiple of `N`"},
-		&cli.StringFlag{Name: "mlp-round", Category: cat, Value: "nearest", Usage: "rounding of MLP: nearest, down or up"},
-		&cli.StringFlag{Name: "budget", Category: cat, Value: "0.2:1.0:0.1", Usage: "latency budgets as fractions of --ref: `FROM:TO:STEP` or a comma-separated list"},
+		&cli.Float64Flag{Name: "head-divisor", Category: cat, Value: def.HeadDivisor, Usage: "heads = ε·EMB / `D`"},
+		&cli.IntFlag{Name: "head-step", Category: cat, Value: def.HeadStep, Usage: "heads are a multiple of `N`"},
+		&cli.StringFlag{Name: "head-round", Category: cat, Value: string(def.HeadRound), Usage: "rounding of heads: nearest, down or up"},
+		&cli.Float64Flag{Name: "qk-divisor", Category: cat, Value: def.QKDivisor, Usage: "QK per head = ε·EMB / `D`"},
+		&cli.IntFlag{Name: "qk-step", Category: cat, Value: def.QKStep, Usage: "QK is a multiple of `N`"},
+		&cli.StringFlag{Name: "qk-round", Category: cat, Value: string(def.QKRound), Usage: "rounding of QK: nearest, down or up"},
+		&cli.IntFlag{Name: "v", Category: cat, Value: def.V, Usage: "V per head"},
+		&cli.Float64Flag{Name: "mlp-factor", Category: cat, Value: def.MLPFactor, Usage: "MLP = `F`·ε·EMB"},
+		&cli.IntFlag{Name: "mlp-step", Category: cat, Value: def.MLPStep, Usage: "MLP is a multiple of `N`"},
+		&cli.StringFlag{Name: "mlp-round", Category: cat, Value: string(def.MLPRound), Usage: "rounding of MLP: nearest, down or up"},
+		&cli.StringFlag{Name: "budget", Category: cat, Value: defaultBudgets, Usage: "latency budgets as fractions of --ref: `FROM:TO:STEP` or a comma-separated list"},
 		&cli.StringFlag{Name: "ref", Category: cat, Usage: "reference architecture (preset `NAME` or file); default deit-b-distilled, or the one matching the table's geometry"},
 		&cli.IntFlag{Name: "emb-step", Category: cat, Value: 16, Usage: "widths tried are multiples of `N`"},
 		&cli.IntFlag{Name: "max-emb", Category: cat, Usage: "widest EMB tried (default 2 × the reference's)"},
 		&cli.BoolFlag{Name: "snap", Category: cat, Usage: "snap each variant to the latency staircase (free capacity at no predicted latency)"},
 		&cli.Float64Flag{Name: "snap-grow", Category: cat, Value: 0.5, Usage: "snapping searches up to (1+`F`)× each dimension"},
-		&cli.StringFlag{Name: "name", Category: cat, Value: "revit", Usage: "name `PREFIX` of the variants"},
+		&cli.StringFlag{Name: "name", Category: cat, Value: defaultRuleName, Usage: "name `PREFIX` of the variants"},
 	}
 }
 
@@ -76,27 +96,45 @@ func parseBudgets(s string) ([]float64, error) {
 	return out, nil
 }
 
-// ruleFromFlags builds the rule template over geometry g and depth.
+// ruleFromFlags builds the rule template over geometry g and depth: the
+// paper's rule, or the --rule file's, with the rule flags on top (with
+// --rule, only the flags given). The geometry is always g, the cost model's.
 func ruleFromFlags(c *cli.Context, g arch.Geometry, depth int) (arch.Rule, error) {
-	r := arch.Rule{Depth: depth, Geometry: g,
-		HeadDivisor: c.Float64("head-divisor"), HeadStep: c.Int("head-step"), HeadRound: arch.Rounding(c.String("head-round")),
-		QKDivisor: c.Float64("qk-divisor"), QKStep: c.Int("qk-step"), QKRound: arch.Rounding(c.String("qk-round")),
-		V: c.Int("v"), MLPFactor: c.Float64("mlp-factor"), MLPStep: c.Int("mlp-step"), MLPRound: arch.Rounding(c.String("mlp-round")),
-		Name: c.String("name")}
-	if c.IsSet("depth") {
-		r.Depth = c.Int("depth")
+	r := arch.Rule{Depth: depth}
+	fromFile := c.String("rule") != ""
+	if fromFile {
+		data, err := os.ReadFile(c.String("rule"))
+		if err != nil {
+			return arch.Rule{}, fmt.Errorf("--rule: %w", err)
+		}
+		if r, err = arch.ParseRule(data); err != nil {
+			return arch.Rule{}, fmt.Errorf("--rule %s: %w", c.String("rule"), err)
+		}
+		r.EMB = 0
 	}
-	if e := c.String("epsilon"); e != "" {
-		for _, p := range strings.Split(e, ",") {
-			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-			if err != nil {
-				return arch.Rule{}, usagef("--epsilon %q: %v", e, err)
-			}
-			r.Epsilon = append(r.Epsilon, f)
+	r.Geometry = g
+	for _, f := range []struct {
+		flag  string
+		apply func()
+	}{
+		{"head-divisor", func() { r.HeadDivisor = c.Float64("head-divisor") }},
+		{"head-step", func() { r.HeadStep = c.Int("head-step") }},
+		{"head-round", func() { r.HeadRound = arch.Rounding(c.String("head-round")) }},
+		{"qk-divisor", func() { r.QKDivisor = c.Float64("qk-divisor") }},
+		{"qk-step", func() { r.QKStep = c.Int("qk-step") }},
+		{"qk-round", func() { r.QKRound = arch.Rounding(c.String("qk-round")) }},
+		{"v", func() { r.V = c.Int("v") }},
+		{"mlp-factor", func() { r.MLPFactor = c.Float64("mlp-factor") }},
+		{"mlp-step", func() { r.MLPStep = c.Int("mlp-step") }},
+		{"mlp-round", func() { r.MLPRound = arch.Rounding(c.String("mlp-round")) }},
+		{"name", func() { r.Name = c.String("name") }},
+	} {
+		if !fromFile || c.IsSet(f.flag) || (f.flag == "name" && r.Name == "") {
+			f.apply()
 		}
-		if !c.IsSet("depth") {
-			r.Depth = len(r.Epsilon)
-		}
+	}
+	if err := ruleDepth(c, &r); err != nil {
+		return arch.Rule{}, err
 	}
 	probe := r
 	probe.EMB = 64
@@ -104,6 +142,31 @@ func ruleFromFlags(c *cli.Context, g arch.Geometry, depth int) (arch.Rule, error
 		return arch.Rule{}, usageError{err}
 	}
 	return r, nil
+}
+
+// ruleDepth applies --depth and --epsilon to r: an ε profile sets the depth
+// unless --depth is given; a depth alone takes the default profile.
+func ruleDepth(c *cli.Context, r *arch.Rule) error {
+	if c.IsSet("depth") {
+		r.Depth = c.Int("depth")
+		if len(r.Epsilon) != r.Depth {
+			r.Epsilon = nil
+		}
+	}
+	if e := c.String("epsilon"); e != "" {
+		r.Epsilon = nil
+		for _, p := range strings.Split(e, ",") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return usagef("--epsilon %q: %v", e, err)
+			}
+			r.Epsilon = append(r.Epsilon, f)
+		}
+		if !c.IsSet("depth") {
+			r.Depth = len(r.Epsilon)
+		}
+	}
+	return nil
 }
 
 // costSource is a cost model and, when it came from --table, the table.
@@ -167,7 +230,5 @@ func family(c *cli.Context, cs costSource, ref arch.Spec, prog func(done, total 
 	return arch.Family(c.Context, costmodel.LatencyFunc(cs.Model), arch.FamilyOptions{Rule: rule, Ref: ref, Budgets: budgets,
 		EMBStep: c.Int("emb-step"), MaxEMB: c.Int("max-emb"), Snap: c.Bool("snap"),
 		SnapOptions: arch.SnapOptions{MaxGrow: c.Float64("snap-grow")}, Progress: prog,
-		Unreachable: func(b, fastest float64) {
-			fmt.Fprintf(c.App.ErrWriter, "budget %.3g× skipped: the narrowest width tried predicts %.3g× the reference\n", b, fastest)
-		}})
+		Unreachable: unreachableBudget(c.App.ErrWriter)})
 }

@@ -12,12 +12,15 @@ func mergeCmd() *cli.Command {
 		Name:      "merge",
 		Usage:     "join latency tables (shards, several GPUs, several runs) into one",
 		ArgsUsage: "TABLE.jsonl...",
-		Description: `Joins tables measured under the same setting (device kind and name, runtime,
-dtype, batch, tokens, geometry, timing method): tables that disagree are refused,
-naming the fields. A configuration measured in several tables keeps its last row.
+		Description: `Joins JSON Lines tables measured under the same setting (device kind and name,
+runtime, dtype, batch, tokens, geometry, timing method): tables that disagree are
+refused, naming the fields. A configuration measured in several rows keeps its
+last row; merge says which. An existing --out is refused unless --force, which
+replaces it atomically (so --out may be one of the tables).
 Example: nvitprof merge --out nvit.jsonl shard0.jsonl shard1.jsonl`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged table `FILE` (must not exist)"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "merged table `FILE` (an existing one only with --force)"},
+			forceFlag(),
 		},
 		Action: mergeAction,
 	}
@@ -31,24 +34,32 @@ func mergeAction(c *cli.Context) error {
 	if out == "" {
 		return usagef("--out FILE is required")
 	}
-	var tables []tablefmt.Table
+	if err := checkOverwrite(c, "out", out); err != nil {
+		return err
+	}
+	var tables []tablefmt.Opened
 	for _, path := range c.Args().Slice() {
-		t, bad, err := tablefmt.ReadTable(path)
+		o, err := tablefmt.Open(path, tablefmt.OpenOptions{})
 		if err != nil {
 			return err
 		}
-		for _, b := range bad {
-			fmt.Fprintf(c.App.ErrWriter, "skipped: %v\n", b)
+		if o.Format != tablefmt.FormatJSONL {
+			return fmt.Errorf("%s is %s: merge joins nvitprof JSON Lines tables, whose headers say what they measured", path, o.Format)
 		}
-		tables = append(tables, t)
+		warnTorn(c, o)
+		tables = append(tables, o)
 	}
-	merged, err := tablefmt.Merge(tables...)
+	merged, dups, err := tablefmt.MergeOpened(tables...)
 	if err != nil {
 		return err
 	}
-	if err := merged.WriteFile(out); err != nil {
+	if err := writeOutput(c, "out", out, merged.WriteJSONL); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.ErrWriter, "%s: %d rows from %d tables\n", out, len(merged.Rows), len(tables))
+	kept := ""
+	if len(dups) > 0 {
+		kept = "; " + duplicatesLine(dups)
+	}
+	fmt.Fprintf(c.App.ErrWriter, "%s: %d rows from %d tables%s\n", out, len(merged.Rows), len(tables), kept)
 	return nil
 }

@@ -57,23 +57,7 @@ func paretoAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(outPath, func(f *os.File) error {
-		return reports.WritePareto(f, format, fig, reports.Options{})
-	}); err != nil {
-		return err
-	}
-	var names []string
-	for _, p := range fig.FrontPoints() {
-		names = append(names, p.Name)
-	}
-	fmt.Fprintf(c.App.Writer, "%d architectures plotted to %s; Pareto front (%s): %s\n",
-		len(fig.Points), outPath, metric, strings.Join(names, ", "))
-	if !c.Bool("quiet") {
-		for _, w := range warnings {
-			fmt.Fprintf(c.App.ErrWriter, "nvitprof: note: %s\n", w)
-		}
-	}
-	return nil
+	return writeParetoFigure(c, outPath, format, fig, warnings)
 }
 
 // paretoMetric is --metric, by default accuracy with --accuracy, else params.
@@ -110,7 +94,7 @@ func buildPareto(c *cli.Context, cs costSource, metric reports.Metric) (reports.
 	h, models := cs.Model.Header(), cs.models()
 	known := reports.KnownArchs(h, models, fam)
 	in := reports.ParetoInput{Header: h, Latency: costmodel.LatencyFunc(cs.Model), Models: models,
-		Variants: fam, VariantGroup: "generated (" + c.String("name") + ")", Metric: metric}
+		Variants: fam, VariantGroup: variantGroup(c.String("name")), Metric: metric}
 	for _, name := range c.StringSlice("point") {
 		s, err := reports.ResolveArch(name, known, archFileLoader(""))
 		if err != nil {
@@ -169,4 +153,29 @@ func archFileLoader(dir string) func(string) (arch.Spec, error) {
 		}
 		return s, nil
 	}
+}
+
+// writeParetoFigure writes fig to path and says what it drew: how many
+// architectures, the front, and notes (unless --quiet).
+func writeParetoFigure(c *cli.Context, path string, format reports.Format, fig reports.ParetoFigure, warnings []string) error {
+	if err := writeFileAtomic(path, func(f *os.File) error {
+		return reports.WritePareto(f, format, fig, reports.Options{})
+	}); err != nil {
+		return err
+	}
+	var names []string
+	for _, p := range fig.FrontPoints() {
+		if len(p.Aliases) > 0 {
+			p.Name += " (= " + strings.Join(p.Aliases, ", ") + ")"
+		}
+		names = append(names, p.Name)
+	}
+	fmt.Fprintf(c.App.Writer, "%d architectures plotted to %s; Pareto front (%s): %s\n",
+		len(fig.Points), path, fig.Metric, strings.Join(names, ", "))
+	if !c.Bool("quiet") {
+		for _, w := range warnings {
+			fmt.Fprintf(c.App.ErrWriter, "nvitprof: note: %s\n", w)
+		}
+	}
+	return nil
 }

@@ -1,15 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/nvitprof/nvitprof/costmodel"
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+	"github.com/nvitprof/nvitprof/internal/atomicfile"
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/nvitprof/nvitprof/pruner"
 	"github.com/nvitprof/nvitprof/reports"
@@ -165,7 +165,11 @@ func pruneRun(c *cli.Context, dev *profiler.Device, dense *pruner.Weights, model
 	if err != nil {
 		return nil, pruneError(err, dir)
 	}
-	return res, writeTrajectoryFigure(dir)
+	var h tablefmt.Header
+	if m, ok := model.(*costmodel.Model); ok {
+		h = m.Header()
+	}
+	return res, writeTrajectoryFigure(dir, h, opt.Eval.Len())
 }
 
 // pruneError says which flag gets a stopped or refused run going.
@@ -179,15 +183,19 @@ func pruneError(err error, dir string) error {
 	return err
 }
 
-// writeTrajectoryFigure draws a run's log.jsonl as trajectory.png beside it.
-func writeTrajectoryFigure(dir string) error {
+// writeTrajectoryFigure draws a run's log.jsonl as trajectory.png beside it,
+// its latencies predicted by a model of the table whose header is h, its
+// accuracies scored on evalImages test images.
+func writeTrajectoryFigure(dir string, h tablefmt.Header, evalImages int) error {
 	tr, err := readTrajectory(filepath.Join(dir, pruner.LogFile))
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := reports.WriteTrajectory(&buf, reports.PNG, tr, reports.Options{}); err != nil {
-		return fmt.Errorf("trajectory figure: %w", err)
-	}
-	return os.WriteFile(filepath.Join(dir, "trajectory.png"), buf.Bytes(), 0o644)
+	tr.Batch, tr.Caption, tr.EvalImages = h.Batch, reports.DeviceCaption(h), evalImages
+	return atomicfile.WriteFile(filepath.Join(dir, "trajectory.png"), func(w io.Writer) error {
+		if err := reports.WriteTrajectory(w, reports.PNG, tr, reports.Options{}); err != nil {
+			return fmt.Errorf("trajectory figure: %w", err)
+		}
+		return nil
+	})
 }

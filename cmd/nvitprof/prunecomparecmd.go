@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -22,10 +22,12 @@ func pruneCompareCmd() *cli.Command {
 			"model and the target; within that, every selection's top-1 is paired by --seed with the\n" +
 			"latency-blind run (--eta 0) and the mean difference is printed with its standard error over\n" +
 			"seeds. Unfinished runs are left out with a note. --out draws top-1 against predicted latency\n" +
-			"(% of dense), one colour per selection, with the Pareto front. Example:\n" +
+			"(% of dense), one colour per selection, with the Pareto front; an existing figure is refused\n" +
+			"unless --force, which replaces it atomically. Example:\n" +
 			"  nvitprof prune-compare --out compare.png pairs/",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "figure `FILE`: .png, .svg or .pdf"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "figure `FILE`: .png, .svg or .pdf (an existing one only with --force)"},
+			forceFlag(),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text or json"},
 		},
 		Action: runPruneCompare,
@@ -53,6 +55,9 @@ func runPruneCompare(c *cli.Context) error {
 		}
 		figFormat = f
 	}
+	if err := checkOverwrite(c, "out", out); err != nil {
+		return err
+	}
 	runs, skipped, err := pruner.ReadRuns(c.Args().Slice())
 	if err != nil {
 		return err
@@ -68,8 +73,8 @@ func runPruneCompare(c *cli.Context) error {
 		return err
 	}
 	if out != "" {
-		if err := writeFileAtomic(out, func(f *os.File) error {
-			return reports.WritePareto(f, figFormat, comparisonFigure(cs), reports.Options{})
+		if err := writeOutput(c, "out", out, func(w io.Writer) error {
+			return reports.WritePareto(w, figFormat, comparisonFigure(cs), reports.Options{})
 		}); err != nil {
 			return err
 		}

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/nvitprof/nvitprof/internal/atomicfile"
+	"github.com/nvitprof/nvitprof/pruner"
 	"github.com/nvitprof/nvitprof/reports"
 	"github.com/urfave/cli/v2"
 )
@@ -56,40 +58,18 @@ func reportAction(c *cli.Context) error {
 		return err
 	}
 	in.Table, in.Path, in.Format = lt.Table, lt.Path, lt.Format
-	out, err := newOutDir(c.String("out"))
-	if err != nil {
-		return err
-	}
-	defer out.Abort()
-	prog := newProgress(c.App.ErrWriter, "report", 3, c.Bool("quiet"))
-	prog.logf("report: evaluating the %s model (%d-fold) on %d rows", kind, c.Int("folds"), len(lt.Rows))
 	if in.Eval, err = costmodel.Eval(lt.Table, costmodel.EvalOptions{Kind: kind, Folds: c.Int("folds")}); err != nil {
 		return fmt.Errorf("eval: %w", err)
 	}
 	in.Eval.Source.Path, in.Eval.Source.Format = lt.Path, lt.Format
-	prog.step(1, "eval")
 	cs := costSource{Model: in.Model, Table: &lt}
 	in.Ref, in.Family, in.FamilyErr = refAndFamily(c, cs)
-	prog.step(2, "pareto")
-	rep := reports.NewReport(in)
-	if err := writeReport(out, rep, prog); err != nil {
-		return err
-	}
-	prog.step(3, "figures")
-	prog.finish()
-	if err := out.WriteFile("index.md", rep.WriteIndex); err != nil {
-		return err
-	}
-	if err := out.Commit(); err != nil {
-		return err
-	}
-	fmt.Fprintf(c.App.Writer, "%d figures (%d files) and index.md written to %s\n", len(rep.Figures), len(rep.Figures)*len(rep.Formats), c.String("out"))
-	return nil
+	return writeReportDir(c, c.String("out"), reports.NewReport(in))
 }
 
 // reportInput checks the flags and reads --trajectory.
 func reportInput(c *cli.Context) (reports.ReportInput, error) {
-	in := reports.ReportInput{Version: version, Time: time.Now(), FamilyGroup: "generated (" + c.String("name") + ")"}
+	in := reports.ReportInput{Version: version, Time: time.Now(), FamilyGroup: variantGroup(c.String("name"))}
 	if c.String("table") == "" {
 		return in, usagef("--table FILE is required: the report describes a table (add --model M to predict with a saved model)")
 	}
@@ -147,12 +127,41 @@ func writeReport(out *atomicfile.Dir, rep *reports.Report, prog *progress) error
 	return nil
 }
 
-// readTrajectory reads a pruning log file (reports.ReadTrajectory).
+// readTrajectory reads a pruning log file (reports.ReadTrajectory), naming
+// the run after its directory (or the file, when it is not log.jsonl).
 func readTrajectory(path string) (reports.Trajectory, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return reports.Trajectory{}, fmt.Errorf("trajectory: %w", err)
 	}
 	defer f.Close()
-	return reports.ReadTrajectory(f, path)
+	tr, err := reports.ReadTrajectory(f, path)
+	tr.Run = filepath.Base(filepath.Dir(path))
+	if base := filepath.Base(path); base != pruner.LogFile {
+		tr.Run = strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	return tr, err
+}
+
+// writeReportDir writes every figure of rep in every format and the index
+// page into dir, all or nothing, with progress on stderr.
+func writeReportDir(c *cli.Context, dir string, rep *reports.Report) error {
+	out, err := newOutDir(dir)
+	if err != nil {
+		return err
+	}
+	defer out.Abort()
+	prog := newProgress(c.App.ErrWriter, "report", len(rep.Figures), c.Bool("quiet"))
+	if err := writeReport(out, rep, prog); err != nil {
+		return err
+	}
+	prog.finish()
+	if err := out.WriteFile("index.md", rep.WriteIndex); err != nil {
+		return err
+	}
+	if err := out.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "%d figures (%d files) and index.md written to %s\n", len(rep.Figures), len(rep.Figures)*len(rep.Formats), dir)
+	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
@@ -38,23 +39,57 @@ type loadedTable struct {
 	Path, Format string
 }
 
-// loadTable reads the --table file with tablefmt.Open (format detected by
-// content). Malformed JSONL lines are skipped with a one-line warning on
-// stderr; options that do not fit the file are usage errors.
+// loadTable reads the --table file with openTable; options that do not fit
+// the file are usage errors.
 func loadTable(c *cli.Context) (loadedTable, error) {
 	path := c.String("table")
 	if path == "" {
 		return loadedTable{}, usagef("--table FILE is required")
 	}
-	o, err := tablefmt.Open(path, tablefmt.OpenOptions{Tokens: c.Int("tokens"), Batch: c.Int("batch")})
+	o, err := openTable(c, path, tablefmt.OpenOptions{Tokens: c.Int("tokens"), Batch: c.Int("batch")})
 	if oe := (*tablefmt.OptionError)(nil); errors.As(err, &oe) {
 		return loadedTable{}, usageError{fmt.Errorf("%w (--tokens, --batch)", err)}
 	}
 	if err != nil {
 		return loadedTable{}, err
 	}
-	if len(o.Skipped) > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "nvitprof: warning: skipped %d malformed line(s) of %s, first: %v\n", len(o.Skipped), path, o.Skipped[0])
-	}
 	return loadedTable{Table: o.Table, Path: o.Path, Format: string(o.Format)}, nil
+}
+
+// openTable reads a table with tablefmt.Open (format detected by content;
+// a bad row is an error naming its line) and warns, one line each on
+// stderr, of a torn last line it skipped and of configurations with more
+// than one row (the last is used).
+func openTable(c *cli.Context, path string, opt tablefmt.OpenOptions) (tablefmt.Opened, error) {
+	o, err := tablefmt.Open(path, opt)
+	if err != nil {
+		return o, err
+	}
+	warnTorn(c, o)
+	if d := o.Duplicates(); len(d) > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "nvitprof: warning: %s: %s\n", path, duplicatesLine(d))
+	}
+	return o, nil
+}
+
+// warnTorn says that o's torn last line, if any, was skipped.
+func warnTorn(c *cli.Context, o tablefmt.Opened) {
+	for _, s := range o.Skipped {
+		fmt.Fprintf(c.App.ErrWriter, "nvitprof: warning: %s:%d: skipped the torn last line (a write cut short): %v\n", s.File, s.Line, s.Err)
+	}
+}
+
+// duplicatesLine says how many configurations have several rows, and the
+// first few with where their rows are.
+func duplicatesLine(d []tablefmt.Duplicate) string {
+	const show = 3
+	var list []string
+	for _, x := range d[:min(show, len(d))] {
+		list = append(list, x.String())
+	}
+	more := ""
+	if len(d) > show {
+		more = fmt.Sprintf("; and %d more", len(d)-show)
+	}
+	return fmt.Sprintf("%d configuration(s) measured more than once, the last row of each kept: %s%s", len(d), strings.Join(list, "; "), more)
 }

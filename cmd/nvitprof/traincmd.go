@@ -40,7 +40,8 @@ func trainCmd() *cli.Command {
 		Description: `Trains a ViT with nvitprof's own GoMLX graphs on GoMLX's pure-Go backend and writes
 DIR/model.safetensors (timm DeiT naming) and DIR/model.json (the architecture, an NViT dim
 file), ready for nvitprof prune. The default model takes MNIST's 28×28 digits as four
-14×14 patches (5 tokens with the cls token).
+14×14 patches (5 tokens with the cls token). A DIR that holds either file is refused
+unless --force, which replaces them.
 Examples:
   nvitprof train --out mnist-vit
   nvitprof train --data cifar10:cifar-10-batches-bin --image 32 --patch 4 --channels 3 --emb 96 --out cifar-vit`,
@@ -61,7 +62,8 @@ Examples:
 			&cli.Float64Flag{Name: "lr", Category: opt, Value: 2e-3, Usage: "peak learning rate"},
 			&cli.Float64Flag{Name: "weight-decay", Category: opt, Value: 0.05, Usage: "AdamW weight decay"},
 			&cli.Int64Flag{Name: "seed", Category: opt, Value: 1, Usage: "initialisation and batch order"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR`"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (created; model files already there only with --force)"},
+			forceFlag(),
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress output"},
 		},
 		Action: runTrain,
@@ -78,6 +80,9 @@ func runTrain(c *cli.Context) error {
 		Blocks: arch.Uniform(c.Int("depth"), arch.Block{Heads: c.Int("heads"), QK: c.Int("qk"), V: c.Int("v"), MLP: c.Int("mlp")})}
 	if err := s.Validate(); err != nil {
 		return usageError{err}
+	}
+	if err := checkOverwrite(c, "out", filepath.Join(out, pruner.ModelWeights), filepath.Join(out, pruner.ModelArch)); err != nil {
+		return err
 	}
 	opt := pruner.DefaultTrainOptions
 	opt.Steps, opt.BatchSize, opt.LR, opt.WeightDecay = c.Int("steps"), c.Int("train-batch"), c.Float64("lr"), c.Float64("weight-decay")

@@ -26,7 +26,8 @@ func trendsCmd() *cli.Command {
 			"or the runs') or over each model's EMB, with the fitted rule's profile; writes the numbers as CSV\n" +
 			"and the rule as a rule file for generate. The rule: heads = ε·EMB/D_h, QK = ε·EMB/D_qk, V, MLP =\n" +
 			"F·ε·EMB, ε piecewise constant along the depth (the narrowest block has ε = 1), fitted by least\n" +
-			"squares on ln(value/EMB), and exactly when some rule reproduces every model. Example:\n" +
+			"squares on ln(value/EMB), and exactly when some rule reproduces every model. Files of those\n" +
+			"names already in DIR are refused unless --force, which replaces them. Example:\n" +
 			"  nvitprof trends --out trends/ runs/seed1 runs/seed2 runs/seed3",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` for trends.png/.svg/.pdf, trends.csv and rule.json"},
@@ -36,6 +37,7 @@ func trendsCmd() *cli.Command {
 			&cli.StringFlag{Name: "scale", Usage: "figure y axes: kept (fraction of the dense value) or emb (value / EMB); default kept with a dense model"},
 			&cli.StringFlag{Name: "formats", Value: "png,svg,pdf", Usage: "figure formats, comma-separated: png, svg, pdf"},
 			&cli.StringFlag{Name: "caption", Usage: "the figure's one-line caption (default: what the models are)"},
+			forceFlag(),
 		},
 		Action: trendsAction,
 	}
@@ -53,10 +55,7 @@ func trendsAction(c *cli.Context) error {
 	if c.NArg() == 0 {
 		return usagef("give the architectures: NViT dim files or pruning run directories")
 	}
-	if c.String("out") == "" {
-		return usagef("--out DIR is required: where the figure, trends.csv and rule.json go")
-	}
-	formats, err := parseFormats(c.String("formats"))
+	formats, err := trendsOutput(c)
 	if err != nil {
 		return err
 	}
@@ -239,6 +238,28 @@ func modelNames(models []arch.Spec) string {
 		names[i] = m.Name
 	}
 	return strings.Join(names, ", ")
+}
+
+// trendsOutput checks --out and --formats, and that the files to write
+// are not there (unless --force).
+func trendsOutput(c *cli.Context) ([]reports.Format, error) {
+	if c.String("out") == "" {
+		return nil, usagef("--out DIR is required: where the figure, trends.csv and rule.json go")
+	}
+	formats, err := parseFormats(c.String("formats"))
+	if err != nil {
+		return nil, err
+	}
+	return formats, checkOverwrite(c, "out", trendsFiles(c.String("out"), formats)...)
+}
+
+// trendsFiles are the files writeTrends writes into dir.
+func trendsFiles(dir string, formats []reports.Format) []string {
+	var files []string
+	for _, f := range formats {
+		files = append(files, filepath.Join(dir, "trends."+string(f)))
+	}
+	return append(files, filepath.Join(dir, "trends.csv"), filepath.Join(dir, "rule.json"))
 }
 
 // writeTrends writes the figure in every format, trends.csv and rule.json

@@ -65,47 +65,56 @@ func WriteCSV(w io.Writer, rows []Row) error {
 // Any bad line is an error naming name:line; a CSV file has no header, so
 // pair the rows with one to make a Table.
 func ReadCSV(r io.Reader, name string) ([]Row, error) {
+	rows, _, err := readCSV(r, name)
+	return rows, err
+}
+
+// readCSV is ReadCSV that also returns the line of each row.
+func readCSV(r io.Reader, name string) ([]Row, []int, error) {
 	cr := csv.NewReader(r)
 	cr.Comment = '#'
 	columns := CSVColumns()
 	cols, err := cr.Read()
 	if err == io.EOF {
-		return nil, fmt.Errorf("tablefmt: %s: empty CSV: want a line of column names (%s)", name, strings.Join(columns, ","))
+		return nil, nil, fmt.Errorf("tablefmt: %s: empty CSV: want a line of column names (%s)", name, strings.Join(columns, ","))
 	}
 	if err != nil {
-		return nil, csvError(name, err)
+		return nil, nil, csvError(name, err, 0)
 	}
+	colLine, _ := cr.FieldPos(0)
 	index := map[string]int{}
 	for i, c := range cols {
 		c = strings.TrimSpace(c)
 		if !slices.Contains(columns, c) {
-			return nil, fmt.Errorf("tablefmt: %s:1: unknown column %q (columns: %s)", name, c, strings.Join(columns, ","))
+			return nil, nil, fmt.Errorf("tablefmt: %s:%d: unknown column %s (field %d; columns: %s)", name, colLine, excerptString(c), i+1, strings.Join(columns, ","))
 		}
 		if _, dup := index[c]; dup {
-			return nil, fmt.Errorf("tablefmt: %s:1: column %q appears twice", name, c)
+			return nil, nil, fmt.Errorf("tablefmt: %s:%d: column %q appears twice", name, colLine, c)
 		}
 		index[c] = i
 	}
 	for _, c := range []string{"kind", "median_ms"} {
 		if _, ok := index[c]; !ok {
-			return nil, fmt.Errorf("tablefmt: %s:1: missing column %q", name, c)
+			return nil, nil, fmt.Errorf("tablefmt: %s:%d: missing column %q", name, colLine, c)
 		}
 	}
 	var rows []Row
+	var lines []int
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
-			return rows, nil
+			return rows, lines, nil
 		}
 		if err != nil {
-			return nil, csvError(name, err)
+			return nil, nil, csvError(name, err, len(cols))
 		}
 		line, _ := cr.FieldPos(0)
 		row, err := csvRow(rec, index)
 		if err != nil {
-			return nil, &SyntaxError{File: name, Line: line, Err: err}
+			return nil, nil, &SyntaxError{File: name, Line: line, Err: err}
 		}
 		rows = append(rows, row)
+		lines = append(lines, line)
 	}
 }
 
@@ -122,7 +131,7 @@ func csvRow(rec []string, index map[string]int) (Row, error) {
 		if s := cell(col); s != "" {
 			v, err := strconv.Atoi(s)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("column %s: %q is not an integer", col, s))
+				errs = append(errs, fmt.Errorf("column %s: %s is not an integer", col, excerptString(s)))
 			}
 			*dst = v
 		}
@@ -131,7 +140,7 @@ func csvRow(rec []string, index map[string]int) (Row, error) {
 		if s := cell(col); s != "" {
 			v, err := strconv.ParseInt(s, 10, 64)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("column %s: %q is not an integer", col, s))
+				errs = append(errs, fmt.Errorf("column %s: %s is not an integer", col, excerptString(s)))
 			}
 			*dst = v
 		}
@@ -140,7 +149,7 @@ func csvRow(rec []string, index map[string]int) (Row, error) {
 		if s := cell(col); s != "" {
 			v, err := strconv.ParseFloat(s, 64)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("column %s: %q is not a number", col, s))
+				errs = append(errs, fmt.Errorf("column %s: %s is not a number", col, excerptString(s)))
 			}
 			*dst = v
 		}
@@ -173,7 +182,7 @@ func csvRow(rec []string, index map[string]int) (Row, error) {
 	if s := cell("noisy"); s != "" {
 		v, err := strconv.ParseBool(s)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("column noisy: %q is not true or false", s))
+			errs = append(errs, fmt.Errorf("column noisy: %s is not true or false", excerptString(s)))
 		}
 		r.Noisy = v
 	}
@@ -185,15 +194,23 @@ func csvRow(rec []string, index map[string]int) (Row, error) {
 	if err := r.Validate(); err != nil {
 		return Row{}, err
 	}
+	if err := r.CheckLatency(); err != nil {
+		return Row{}, err
+	}
 	return r, nil
 }
 
-// csvError names the file and line of a CSV parse error.
-func csvError(name string, err error) error {
-	if pe, ok := err.(*csv.ParseError); ok {
-		return &SyntaxError{File: name, Line: pe.Line, Err: pe.Err}
+// csvError names the file and line of a CSV parse error; a line with
+// another number of fields than the ncols columns says so.
+func csvError(name string, err error, ncols int) error {
+	pe, ok := err.(*csv.ParseError)
+	if !ok {
+		return fmt.Errorf("tablefmt: read %s: %w", name, err)
 	}
-	return fmt.Errorf("tablefmt: read %s: %w", name, err)
+	if pe.Err == csv.ErrFieldCount {
+		return &SyntaxError{File: name, Line: pe.StartLine, Err: fmt.Errorf("%w: want %d, one per column", pe.Err, ncols)}
+	}
+	return &SyntaxError{File: name, Line: pe.Line, Err: fmt.Errorf("column %d: %w", pe.Column, pe.Err)}
 }
 
 func itoa(v int) string { return strconv.Itoa(v) }

@@ -70,7 +70,13 @@ func TestReadCSVMalformed(t *testing.T) {
 		{"NaN", "kind,emb,mlp,median_ms\nmlp,8,16,NaN\n", "x.csv:2: median_ms must be a non-negative number, got NaN"},
 		{"negative", "kind,emb,mlp,median_ms\nmlp,8,16,-2\n", "x.csv:2: median_ms must be a non-negative number, got -2"},
 		{"unknown kind", "kind,emb,median_ms\nconv,8,1\n", `x.csv:2: unknown kind "conv"`},
-		{"ragged", "kind,emb,mlp,median_ms\nmlp,8,16\n", "tablefmt: x.csv:2: wrong number of fields"},
+		{"ragged", "kind,emb,mlp,median_ms\nmlp,8,16\n", "tablefmt: x.csv:2: wrong number of fields: want 4, one per column"},
+		{"bare quote", "kind,median_ms\nmlp,1\"x\n", `tablefmt: x.csv:2: column 6: bare " in non-quoted-field`},
+		{"long unknown column", "kind,median_ms," + strings.Repeat("\x8f", 300) + "\n", `tablefmt: x.csv:1: unknown column "\x8f\x8f\x8f\x8f\x8f\x8f\x8f\x8f\x8f\x8f..." (field 3; columns:`},
+		{"long cell", "kind,emb,mlp,median_ms\nmlp,8,16," + strings.Repeat("z", 600) + "\n", `column median_ms: "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz..." is not a number`},
+		{"zero", "kind,emb,mlp,median_ms\nmlp,8,16,0\n", "x.csv:2: median_ms is 0 in a row not flagged noisy"},
+		{"absurd", "kind,emb,mlp,median_ms\nmlp,8,16,1e300\n", "x.csv:2: median_ms 1e+300 is not a plausible latency: above 1e+07 ms"},
+		{"infinite", "kind,emb,mlp,median_ms\nmlp,8,16,inf\n", "x.csv:2: median_ms must be a non-negative number, got +Inf"},
 		{"bad dim", "kind,median_ms,dim\nmodel,1,{}x\n", "x.csv:2: column dim: trailing data after the JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

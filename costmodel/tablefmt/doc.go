@@ -31,6 +31,13 @@
 // from package arch's exact counts. Zero or absent header fields mean
 // unknown. Unknown fields are refused, so that a typo is not read as a zero.
 //
+// Row.Validate checks that a row is possible (kind, dimensions, numbers);
+// Row.CheckLatency, which every reader applies too, that its latency is
+// plausible: not 0 unless the row is flagged noisy (a sweep writes 0 only
+// for a tiny unit whose differential estimate came out negative), at most
+// MaxMS (1e7 ms) and at most MaxMACsPerSecond (1e17 MAC/s, about 100 times
+// the fastest accelerator) for the row's MACs.
+//
 // A table an adaptive sweep wrote (nvitprof sweep --accuracy) holds only
 // the configurations it measured. Its header's Sampling records how they
 // were chosen (strategy, target, size of the full grid, validation sample,
@@ -41,15 +48,19 @@
 //
 // Row.Key names a configuration (kind plus its dimensions, for example
 // "attn emb=768 heads=12 qk=64 v=64"); a resumed or merged table keeps the
-// last row of each key.
+// last row of each key, and Table.Duplicates (Opened.Duplicates, with file
+// lines; MergeOpened, across tables) lists the keys with more than one row.
 //
 // # Reading and writing
 //
 // Reader reads a table row by row in the manner of bufio.Scanner. A line
 // that is not a valid row (malformed JSON such as the last line of a file cut
-// by a kill, an unknown kind, a negative latency, impossible dimensions) is a
-// non-fatal *SyntaxError naming file:line; a missing or invalid header is
-// fatal. ReadTable reads a whole file and returns the bad lines beside it.
+// by a kill, an unknown kind, a negative or implausible latency, impossible
+// dimensions) is a non-fatal *SyntaxError naming file:line; a missing or
+// invalid header is fatal. ReadTable reads a whole file and returns the bad
+// lines beside it, a torn last line marked SyntaxError.Torn. Open is
+// stricter: it skips only a torn last line and refuses a table with any
+// other bad line.
 //
 // Writer appends rows one line at a time, flushed (and, with
 // WriterOptions.Sync, fsynced) before Write returns, so a killed sweep loses
@@ -58,13 +69,17 @@
 // a torn last line and returns the rows already there.
 //
 // Open reads a table in any of the formats below, detected by content
-// (DetectFormat): a first line with "nvitprof_table" is JSON Lines, another
-// JSON object is NViT's LUT, anything else CSV. CSV files and LUTs carry no
+// (DetectFormat): a first line with "nvitprof_table" is JSON Lines, a JSON
+// object with EMB_e keys NViT's LUT, a first line naming CSV columns CSV;
+// anything else (random bytes, another JSON file) is ErrNotATable, with a
+// short escaped excerpt of what the file starts with, and an empty file
+// ErrEmptyFile. CSV files and LUTs carry no
 // header: OpenOptions give their tokens and batch, except for a published LUT
 // that Open knows by the SHA-256 of its bytes (today NViT's released V100
 // latency_head.json, which gets NViTV100Header and refuses other tokens or
 // batch with an *OptionError). Table.Export writes a table in any format,
-// and Table.WriteFile as a new JSON Lines file.
+// and Table.WriteFile as a new JSON Lines file (atomically: complete or not
+// at all).
 //
 // WriteCSV and ReadCSV convert rows to and from CSV with a line of column
 // names (CSVColumns) for spreadsheets and hand-made tables; the table-wide

@@ -3,8 +3,9 @@ package tablefmt
 import (
 	"fmt"
 	"io"
-	"os"
 	"slices"
+
+	"github.com/nvitprof/nvitprof/internal/atomicfile"
 )
 
 // ParseFormat checks a format's name: jsonl, csv or nvit-lut.
@@ -73,18 +74,16 @@ func (t Table) LUTGrid() LUTGrid {
 }
 
 // WriteFile writes t as a new JSON Lines file at path, which must not exist
-// (see Create). When a row cannot be written, it removes the file.
+// (an error wrapping fs.ErrExist), atomically: the file appears complete or
+// not at all, even if the process is killed while writing it.
 func (t Table) WriteFile(path string) error {
-	w, err := Create(path, t.Header, WriterOptions{})
-	if err != nil {
-		return err
+	var writeErr error
+	err := atomicfile.WriteNew(path, func(w io.Writer) error {
+		writeErr = t.WriteJSONL(w)
+		return writeErr
+	})
+	if err != nil && writeErr == nil {
+		return fmt.Errorf("tablefmt: %w", err)
 	}
-	for _, r := range t.Rows {
-		if err := w.Write(r); err != nil {
-			w.Close()
-			os.Remove(path)
-			return err
-		}
-	}
-	return w.Close()
+	return err
 }

@@ -18,6 +18,12 @@ type SyntaxError struct {
 	File string // the name given to NewReader
 	Line int    // 1-based line number
 	Err  error  // what is wrong with the line
+	// Torn marks the file's last line when it is not a JSON value: what a
+	// kill in the middle of a write leaves (Read sets it; Decode skips
+	// such a line and refuses any other).
+	Torn bool
+
+	notJSON bool // the line is not a JSON value
 }
 
 // Error formats the error as "tablefmt: file:line: what is wrong".
@@ -53,6 +59,7 @@ type Reader struct {
 	hdr     Header
 	row     Row
 	rowErr  *SyntaxError
+	content int // the last line that was not blank
 }
 
 // NewReader returns a Reader of the table in r; name (usually the file path)
@@ -82,10 +89,11 @@ func (r *Reader) Scan() bool {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
+		r.content = r.line
 		r.row, r.rowErr = Row{}, nil
 		row, err := decodeRow(line)
 		if err != nil {
-			r.rowErr = &SyntaxError{File: r.name, Line: r.line, Err: err}
+			r.rowErr = &SyntaxError{File: r.name, Line: r.line, Err: err, notJSON: !json.Valid(line)}
 		} else {
 			r.row = row
 		}
@@ -101,6 +109,9 @@ func (r *Reader) Row() (Row, error) {
 	}
 	return r.row, nil
 }
+
+// Line returns the line number of what Scan found.
+func (r *Reader) Line() int { return r.line }
 
 // Header returns the table's header. It is valid once Scan has been called
 // and Err is nil.
@@ -180,6 +191,9 @@ func decodeRow(line []byte) (Row, error) {
 		return Row{}, err
 	}
 	if err := r.Validate(); err != nil {
+		return Row{}, err
+	}
+	if err := r.CheckLatency(); err != nil {
 		return Row{}, err
 	}
 	return r, nil

@@ -348,6 +348,15 @@ func TestResumeNewOrTornHeader(t *testing.T) {
 	}
 }
 
+// A new table in a directory that is not there is not "resumed".
+func TestResumeInAMissingDirectory(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nodir", "t.jsonl")
+	_, _, err := Resume(path, testHeader(), WriterOptions{})
+	if err == nil || err.Error() != "tablefmt: create "+path+": no directory "+filepath.Dir(path) {
+		t.Errorf("Resume: %v", err)
+	}
+}
+
 func TestMerge(t *testing.T) {
 	a := testTable()
 	b := Table{Header: testHeader(), Rows: []Row{

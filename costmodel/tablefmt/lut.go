@@ -68,7 +68,14 @@ func ReadLUT(r io.Reader, name string) (LUT, error) {
 	if err := p.parse(); err != nil {
 		where := ""
 		if len(p.path) > 0 {
-			where = " at " + strings.Join(p.path, " → ")
+			keys := make([]string, len(p.path))
+			for i, k := range p.path {
+				keys[i] = k
+				if len(k) > maxExcerpt {
+					keys[i] = excerptString(k)
+				}
+			}
+			where = " at " + strings.Join(keys, " → ")
 		}
 		return LUT{}, fmt.Errorf("tablefmt: read NViT LUT %s%s (byte %d): %w", name, where, p.dec.InputOffset(), err)
 	}
@@ -179,7 +186,11 @@ func (p *lutParser) value(e LUTEntry) error {
 	}
 	s, err := strconv.ParseFloat(string(n), 64)
 	if err != nil || s < 0 {
-		return fmt.Errorf("latency %s is not a non-negative float64", n)
+		num := string(n)
+		if len(num) > maxExcerpt {
+			num = num[:maxExcerpt] + "..."
+		}
+		return fmt.Errorf("latency %s is not a non-negative float64", num)
 	}
 	e.Seconds = s
 	p.entries = append(p.entries, e)

@@ -53,6 +53,9 @@ func (l LUT) Table(h Header) (Table, error) {
 				return Table{}, fmt.Errorf("tablefmt: NViT LUT to table: %w", err)
 			}
 		}
+		if err := r.CheckLatency(); err != nil {
+			return Table{}, fmt.Errorf("tablefmt: NViT LUT to table: %s: %w", lutPath(e), err)
+		}
 		t.Rows = append(t.Rows, r)
 	}
 	return t, nil

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 )
 
 // Format names a table file format.
@@ -32,9 +34,13 @@ type Opened struct {
 	Table
 	Path   string // the name given to Open or Decode
 	Format Format
-	// Skipped are the malformed lines of a JSON Lines table, left out of
-	// Table (see Read); always empty for the other formats.
+	// Skipped is a JSON Lines table's torn last line (what a kill in the
+	// middle of a write leaves), left out of Table; any other bad line is
+	// an error. Always empty for the other formats.
 	Skipped []*SyntaxError
+	// Lines are the file lines of the rows of Table, 1-based (nil for a
+	// LUT, whose entries are not lines).
+	Lines []int
 }
 
 // OptionError reports OpenOptions that are invalid or that contradict the
@@ -53,12 +59,22 @@ func (e *OptionError) Error() string {
 	return fmt.Sprintf("tablefmt: %s: %s", e.Name, e.Msg)
 }
 
-// ErrNoRows is returned (wrapped) by Open and Decode for a table without
-// rows: there is nothing to model.
-var ErrNoRows = errors.New("the table has no rows")
+// Errors returned (wrapped, with the file's name) by Open and Decode.
+var (
+	// ErrNoRows: a table without rows, there is nothing to model.
+	ErrNoRows = errors.New("the table has no rows")
+	// ErrEmptyFile: nothing but white space.
+	ErrEmptyFile = errors.New("empty file")
+	// ErrNotATable: content in none of the formats (see DetectFormat).
+	ErrNotATable = errors.New("not a latency table")
+)
 
 // Open reads the table at path in any format Open knows, detected by
-// content (see DetectFormat), and refuses a table without rows.
+// content (see DetectFormat), and refuses an empty file, content in none of
+// the formats, a table without rows, and a JSON Lines table with a bad line
+// (naming it, with file:line) other than a torn last line, which it skips
+// (Opened.Skipped): a table that holds an impossible row holds a mistake,
+// and fitting the rest would hide it.
 func Open(path string, opt OpenOptions) (Opened, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -73,20 +89,30 @@ func Decode(data []byte, name string, opt OpenOptions) (Opened, error) {
 	if opt.Tokens < 0 || opt.Batch < 0 {
 		return Opened{}, &OptionError{Name: name, Msg: fmt.Sprintf("tokens and batch must not be negative, got %d and %d", opt.Tokens, opt.Batch)}
 	}
-	o := Opened{Path: name, Format: DetectFormat(data)}
+	format, why := detect(data)
+	o := Opened{Path: name, Format: format}
+	data = bytes.TrimPrefix(data, []byte(bom))
 	var err error
 	switch o.Format {
 	case FormatJSONL:
-		o.Table, o.Skipped, err = Read(bytes.NewReader(data), name)
+		o.Table, o.Lines, o.Skipped, err = read(bytes.NewReader(data), name)
+		if err == nil {
+			o.Skipped, err = splitTorn(o.Skipped)
+		}
 	case FormatNViTLUT:
 		o.Table, err = decodeLUT(data, name, opt, knownLUTs)
-	default:
+	case FormatCSV:
 		var rows []Row
-		rows, err = ReadCSV(bytes.NewReader(data), name)
+		rows, o.Lines, err = readCSV(bytes.NewReader(data), name)
 		o.Table = Table{Header: Header{Version: FormatVersion, Tokens: opt.Tokens, Batch: opt.Batch, Source: name}, Rows: rows}
+	case "":
+		if len(bytes.TrimSpace(data)) == 0 {
+			return Opened{}, fmt.Errorf("tablefmt: %s: %w", name, ErrEmptyFile)
+		}
+		return Opened{}, fmt.Errorf("tablefmt: %s: %w: %s", name, ErrNotATable, why)
 	}
 	if err != nil {
-		return Opened{}, err
+		return Opened{}, shorten(err)
 	}
 	if len(o.Rows) == 0 {
 		return Opened{}, fmt.Errorf("%s: %w", name, ErrNoRows)
@@ -106,25 +132,96 @@ func decodeLUT(data []byte, name string, opt OpenOptions, known map[string]Known
 	return l.Table(h)
 }
 
-// DetectFormat tells a table's format from its content: JSON Lines when the
-// first line is a JSON object with the "nvitprof_table" key (or names it, if
-// the line is cut), an NViT LUT for any other content starting with a JSON
-// object, CSV otherwise. Leading white space and a byte order mark are
-// ignored.
-func DetectFormat(data []byte) Format {
-	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
-	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return FormatCSV
-	}
-	first, _, _ := bytes.Cut(trimmed, []byte("\n"))
-	var probe map[string]json.RawMessage
-	if json.Unmarshal(first, &probe) == nil {
-		if _, ok := probe["nvitprof_table"]; ok {
-			return FormatJSONL
+// splitTorn returns the torn last line among bad, and an error for the
+// first other line (with the count when there are more).
+func splitTorn(bad []*SyntaxError) ([]*SyntaxError, error) {
+	var torn, other []*SyntaxError
+	for _, e := range bad {
+		if e.Torn {
+			torn = append(torn, e)
+		} else {
+			other = append(other, e)
 		}
 	}
-	if bytes.Contains(first, []byte(`"nvitprof_table"`)) {
-		return FormatJSONL
+	switch len(other) {
+	case 0:
+		return torn, nil
+	case 1:
+		return torn, other[0]
 	}
-	return FormatNViTLUT
+	return torn, fmt.Errorf("%w (and %d more bad lines)", other[0], len(other)-1)
+}
+
+// bom is the UTF-8 byte order mark some editors put first.
+const bom = "\ufeff"
+
+// DetectFormat tells a table's format from its content, ignoring leading
+// white space and a byte order mark:
+//   - JSON Lines when the first line is a JSON object with the
+//     "nvitprof_table" key (or names it, if the line is cut);
+//   - an NViT LUT for another JSON object whose first key is EMB_e (or
+//     that has no key, or is cut before its first);
+//   - CSV when the first line that is not a # comment names at least one
+//     of CSVColumns;
+//   - "" (none) otherwise: an empty file, another JSON object, binary data.
+func DetectFormat(data []byte) Format {
+	f, _ := detect(data)
+	return f
+}
+
+// detect is DetectFormat, with why the content is none of the formats.
+func detect(data []byte) (Format, string) {
+	trimmed := bytes.TrimLeft(data, " \t\r\n"+bom)
+	if len(trimmed) == 0 {
+		return "", "empty"
+	}
+	first, _, _ := bytes.Cut(trimmed, []byte("\n"))
+	if trimmed[0] == '{' {
+		var probe map[string]json.RawMessage
+		if json.Unmarshal(first, &probe) == nil {
+			if _, ok := probe["nvitprof_table"]; ok {
+				return FormatJSONL, ""
+			}
+		}
+		if bytes.Contains(first, []byte(`"nvitprof_table"`)) {
+			return FormatJSONL, ""
+		}
+		dec := json.NewDecoder(bytes.NewReader(trimmed))
+		dec.Token() // '{'
+		tok, err := dec.Token()
+		key, isKey := tok.(string)
+		switch {
+		case err != nil, tok == json.Delim('}'), isKey && strings.HasPrefix(key, "EMB_"):
+			return FormatNViTLUT, ""
+		case key == "nvitprof_table":
+			return FormatJSONL, ""
+		}
+		return "", fmt.Sprintf("a JSON object whose first key is %s, where a table's first line has \"nvitprof_table\" and NViT's latency_head.json has EMB_e keys",
+			excerptString(key))
+	}
+	if csvColumnsLine(trimmed) {
+		return FormatCSV, ""
+	}
+	return "", fmt.Sprintf("it starts with %s; want nvitprof JSON Lines, NViT's latency_head.json, or CSV with a line of column names (kind,median_ms,...)",
+		excerpt(trimmed))
+}
+
+// csvColumnsLine reports whether the first line of data that is not a #
+// comment names a CSV column.
+func csvColumnsLine(data []byte) bool {
+	for len(data) > 0 {
+		var line []byte
+		line, data, _ = bytes.Cut(data, []byte("\n"))
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		for _, f := range bytes.Split(line, []byte(",")) {
+			if slices.Contains(CSVColumns(), string(bytes.Trim(bytes.TrimSpace(f), `"`))) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }

@@ -74,3 +74,26 @@ func ExampleTable_Export() {
 	// {EMB:[768] Heads:[12] QK:[64] V:[64] MLP:[0 3072]}
 	// {"EMB_768": {"QK_12_64": {"V_64": {"MLP_1": 0.004, "MLP_3072": 0.0123}}}}
 }
+
+func ExampleOpened_Duplicates() {
+	// A CSV table where one configuration was measured twice, and a row
+	// that cannot be a measurement.
+	data := "kind,emb,mlp,median_ms\nmlp,64,128,0.5\nmlp,64,256,0.9\nmlp,64,128,0.6\n"
+	t, err := tablefmt.Decode([]byte(data), "mlp.csv", tablefmt.OpenOptions{Tokens: 197})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, d := range t.Duplicates() {
+		fmt.Println(d)
+	}
+	r, _ := t.Lookup("mlp emb=64 mlp=128")
+	fmt.Println("used:", r.MedianMS, "ms")
+
+	_, err = tablefmt.Decode([]byte(data+"mlp,64,512,0\n"), "mlp.csv", tablefmt.OpenOptions{Tokens: 197})
+	fmt.Println(err)
+	// Output:
+	// mlp emb=64 mlp=128 (mlp.csv:2, mlp.csv:4)
+	// used: 0.6 ms
+	// tablefmt: mlp.csv:5: median_ms is 0 in a row not flagged noisy: nothing runs in no time
+}

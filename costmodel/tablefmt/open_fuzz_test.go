@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -84,3 +85,42 @@ func sameLUTRows(a, b Table) bool {
 	}
 	return true
 }
+
+// FuzzDecodeErrorsAreOneShortLine: whatever a file holds, an error reading
+// it is one line that quotes little of it (the CLI prints it as is).
+func FuzzDecodeErrorsAreOneShortLine(f *testing.F) {
+	for _, seed := range []string{
+		"", "\x8f\x01\xfe,\x00kind\n\x02", `{"nvitprof_model": 1}`, "kind,median_ms,latency\n",
+		"kind,emb,mlp,median_ms\nmlp,8,16,fast\n", `{"EMB_8": {"QK_1_8": {"V_8": {"MLP_1": 0}}}}`,
+		`{"nvitprof_table":1}` + "\n" + `{"kind":"rest","emb":8,"median_ms":1e300}` + "\n",
+		`{"nvitprof_table":1,"devicee":"x"}`, `{"EMB_8": {"QK_x": 1}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	// What a corrupt file can make any length: fields, kinds, keys, numbers.
+	long := strings.Repeat("x", 600)
+	for _, seed := range []string{
+		`{"nvitprof_table":1,"` + long + `":1}`,
+		`{"nvitprof_table":1}` + "\n" + `{"kind":"` + long + `","emb":8,"median_ms":1}` + "\n",
+		`{"nvitprof_table":1,"method":{"estimator":"` + long + `"}}`,
+		`{"EMB_8": {"QK_` + long + `": 1}}`,
+		`{"EMB_8": {"QK_1_8": {"V_8": {"MLP_1": 1` + strings.Repeat("0", 600) + `}}}}`,
+		"kind,median_ms,dim\nmodel,1,\"{\"\"" + long + "\"\":1}\"\n",
+		"kind,median_ms\n" + long + ",1\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := Decode(data, "fuzz", OpenOptions{})
+		if err == nil {
+			return
+		}
+		if msg := err.Error(); strings.ContainsAny(msg, "\n\r") || len(msg) > maxErrorLen {
+			t.Fatalf("%d bytes of error, or several lines: %q", len(msg), msg)
+		}
+	})
+}
+
+// maxErrorLen bounds an error message about a file's content: its own
+// words, the file's name and a few short excerpts.
+const maxErrorLen = 400

@@ -28,11 +28,20 @@ func TestDetectFormat(t *testing.T) {
 		{"jsonl after BOM and blank lines", "\ufeff\r\n \n" + `{"nvitprof_table":1}`, FormatJSONL},
 		{"lut", tinyLUT, FormatNViTLUT},
 		{"lut on several lines", "{\n \"EMB_8\": {}\n}", FormatNViTLUT},
-		{"any other JSON object", `{"a": 1}`, FormatNViTLUT},
+		{"empty LUT", "{ }", FormatNViTLUT},
+		{"LUT cut before its first key", "{", FormatNViTLUT},
+		{"pretty-printed header", "{\n  \"nvitprof_table\": 1\n}", FormatJSONL},
+		{"any other JSON object", `{"a": 1}`, ""},
+		{"a model file", "{\n \"nvitprof_model\": 1,\n", ""},
 		{"csv", "kind,emb,mlp,median_ms\nmlp,64,128,0.5\n", FormatCSV},
 		{"csv with a comment", "# made by hand\nkind,median_ms\n", FormatCSV},
-		{"empty", "", FormatCSV},
-		{"JSON array", "[1]", FormatCSV},
+		{"csv with a typo", "kind,median_mss\n", FormatCSV},
+		{"csv quoted", `"kind","median_ms"`, FormatCSV},
+		{"empty", "", ""},
+		{"white space", " \n\t\r\n", ""},
+		{"JSON array", "[1]", ""},
+		{"other columns", "a,b,c\n1,2,3\n", ""},
+		{"binary", "\x00\x8f,\x01kind\xff", ""},
 	} {
 		if got := DetectFormat([]byte(tc.data)); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
@@ -87,11 +96,30 @@ func TestDecodeRefuses(t *testing.T) {
 		{"no header", `{"nvitprof_table":2}`, OpenOptions{}, false, "version"},
 		{"bad CSV", "kind,median_ms\nrest,x\n", OpenOptions{}, false, "t:2"},
 		{"bad LUT", `{"EMB_8": [1]}`, OpenOptions{}, false, "EMB_8"},
+		{"empty file", "", OpenOptions{}, false, "tablefmt: t: empty file"},
+		{"white space", "\ufeff \n\n", OpenOptions{}, false, "tablefmt: t: empty file"},
+		{"another JSON object", `{"nvitprof_model": 1, "kind": "hw"}`, OpenOptions{}, false,
+			`tablefmt: t: not a latency table: a JSON object whose first key is "nvitprof_model", where`},
+		{"random bytes", "\x8f\x01\xfe,\x00\x00kind\n\x02\x03" + strings.Repeat("\x9a", 600), OpenOptions{}, false,
+			`tablefmt: t: not a latency table: it starts with "\x8f\x01\xfe,\x00\x00kind..."; want nvitprof JSON Lines`},
+		{"long binary line", strings.Repeat("\xee", 600), OpenOptions{}, false,
+			`it starts with "\xee\xee\xee\xee\xee\xee\xee\xee\xee\xee..."; want`},
+		{"zero latency", `{"nvitprof_table":1}` + "\n" + `{"kind":"rest","emb":8,"median_ms":0}` + "\n", OpenOptions{}, false,
+			"tablefmt: t:2: median_ms is 0 in a row not flagged noisy"},
+		{"bad lines", `{"nvitprof_table":1}` + "\n" + `{"kind":"rest","emb":8,"median_ms":1e300}` + "\n" + `{"kind":"rest"}` + "\n{\n", OpenOptions{}, false,
+			"tablefmt: t:2: median_ms 1e+300 is not a plausible latency: above 1e+07 ms (2.8 hours) for one execution (and 1 more bad lines)"},
+		{"bad line before a torn one", `{"nvitprof_table":1}` + "\n" + `{"kind":"conv","emb":8,"median_ms":1}` + "\n" + `{"kind":"rest","emb":8,"median_ms":1}` + "\n" + `{"kind":"re`, OpenOptions{}, false,
+			`tablefmt: t:2: unknown kind "conv"`},
+		{"LUT with a zero", `{"EMB_8": {"QK_1_8": {"V_8": {"MLP_1": 0}}}}`, OpenOptions{}, false,
+			"EMB_8 → QK_1_8 → V_8 → MLP_1: median_ms is 0"},
 	} {
 		_, err := Decode([]byte(tc.data), "t", tc.opt)
 		var oe *OptionError
 		if err == nil || errors.As(err, &oe) != tc.option || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want an error mentioning %q (option error: %v)", tc.name, err, tc.want, tc.option)
+		}
+		if len(err.Error()) > 300 {
+			t.Errorf("%s: %d bytes of message", tc.name, len(err.Error()))
 		}
 		if tc.want == "no rows" && !errors.Is(err, ErrNoRows) {
 			t.Errorf("%s: %v is not ErrNoRows", tc.name, err)

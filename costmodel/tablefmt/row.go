@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -121,7 +122,9 @@ func (r Row) Key() string {
 
 // Validate reports why r is not a possible measurement, or nil: an unknown
 // kind, dimensions that do not fit the kind, a negative or non-finite
-// latency or spread, negative counts, impossible floors or per-pass latencies.
+// latency or spread, negative counts, impossible floors or per-pass
+// latencies. It does not judge the latency's size (a configuration to
+// measure has none yet): readers also call CheckLatency.
 func (r Row) Validate() error {
 	if err := r.validateDims(); err != nil {
 		return err
@@ -149,6 +152,43 @@ func (r Row) Validate() error {
 	return validatePasses(r.PassesMS)
 }
 
+// Bounds of a plausible latency (Row.CheckLatency): a typo or a broken
+// timer must not be fitted as a measurement.
+const (
+	// MaxMS is the longest latency one execution of a row may take: 1e7 ms,
+	// 2.8 hours.
+	MaxMS = 1e7
+	// MaxMACsPerSecond is the fastest a row's work may run: 1e17
+	// multiply-accumulates (macs) per second, about 100 times the dense
+	// 16-bit rate of the fastest accelerators (a B200: about 1.1e15 MAC/s).
+	MaxMACsPerSecond = 1e17
+)
+
+// CheckLatency reports why r's latency, valid as a number (Validate), is
+// not a plausible measurement, or nil: 0 in a row not flagged noisy (a sweep
+// writes 0 only for a tiny unit whose differential estimate came out
+// negative, and flags it noisy), above MaxMS, or faster than
+// MaxMACsPerSecond for the row's MACs (when known). Every reader calls it;
+// Writer.Write does not, so that a sweep keeps what it measured.
+func (r Row) CheckLatency() error {
+	ms := r.MedianMS
+	switch {
+	case ms == 0 && !r.Noisy:
+		return errors.New("median_ms is 0 in a row not flagged noisy: nothing runs in no time")
+	case ms > MaxMS:
+		return fmt.Errorf("median_ms %g is not a plausible latency: above %g ms (2.8 hours) for one execution", ms, float64(MaxMS))
+	case ms > 0 && float64(r.MACs)/(ms/1e3) > MaxMACsPerSecond:
+		return fmt.Errorf("median_ms %g is too fast for the row's %d MACs: %.3g MAC/s, above %g MAC/s (about 100× the fastest accelerator)",
+			ms, r.MACs, float64(r.MACs)/(ms/1e3), float64(MaxMACsPerSecond))
+	}
+	for _, v := range r.PassesMS {
+		if v > MaxMS {
+			return fmt.Errorf("passes_ms %v: %g is not a plausible latency (above %g ms)", r.PassesMS, v, float64(MaxMS))
+		}
+	}
+	return nil
+}
+
 // validatePasses checks a row's per-pass latencies: none, or two or more
 // non-negative numbers (one pass has nothing to combine; an empty list is
 // not written, so reading one would not round-trip).
@@ -168,6 +208,9 @@ func validatePasses(ms []float64) error {
 }
 
 func (r Row) validateDims() error {
+	if !slices.Contains(Kinds(), r.Kind) {
+		return fmt.Errorf("unknown kind %q (want attn, mlp, block, rest or model)", r.Kind)
+	}
 	if r.Kind != KindModel && r.Dim != nil {
 		return fmt.Errorf("%s row: dim applies to model rows only", r.Kind)
 	}
@@ -222,8 +265,6 @@ func (r Row) validateDims() error {
 				return fmt.Errorf("model row: block %d: %w", i, err)
 			}
 		}
-	default:
-		return fmt.Errorf("unknown kind %q (want attn, mlp, block, rest or model)", r.Kind)
 	}
 	return nil
 }

@@ -60,6 +60,37 @@ func TestRowValidate(t *testing.T) {
 	}
 }
 
+// The bounds of CheckLatency: 1e7 ms, 1e17 MAC/s, and 0 only when noisy.
+func TestRowCheckLatency(t *testing.T) {
+	for _, r := range append(testRows(),
+		Row{Kind: KindMLP, EMB: 8, MLP: 8, MedianMS: 1e7},
+		Row{Kind: KindMLP, EMB: 8, MLP: 8, MedianMS: 1e-3, MACs: 1e11}, // 1e11 MACs in 1 µs: 1e17 MAC/s
+		Row{Kind: KindMLP, EMB: 8, MLP: 8, MedianMS: 0, Noisy: true, MACs: 1e11, Note: "clipped to 0"},
+		Row{Kind: KindMLP, EMB: 8, MLP: 8, MedianMS: 1e-9}, // MACs unknown: no rate to judge
+	) {
+		if err := r.CheckLatency(); err != nil {
+			t.Errorf("%+v: %v", r, err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		row  Row
+		want string
+	}{
+		{"zero latency", Row{Kind: KindMLP, EMB: 8, MLP: 8, Samples: 5}, "median_ms is 0 in a row not flagged noisy"},
+		{"absurd latency", Row{Kind: KindMLP, EMB: 8, MLP: 8, MedianMS: 1e300}, "median_ms 1e+300 is not a plausible latency: above 1e+07 ms"},
+		{"just above the bound", Row{Kind: KindMLP, EMB: 8, MLP: 8, MedianMS: 1.0000001e7}, "above 1e+07 ms"},
+		{"faster than any device", Row{Kind: KindMLP, EMB: 8, MLP: 8, MedianMS: 1e-3, MACs: 2e11}, "2e+17 MAC/s, above 1e+17 MAC/s"},
+		{"absurd pass", Row{Kind: KindMLP, EMB: 8, MLP: 8, MedianMS: 1, PassesMS: []float64{1, 1e300}}, "1e+300 is not a plausible latency"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.row.CheckLatency(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("CheckLatency() = %v, want an error containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
 func TestRowKey(t *testing.T) {
 	rows := testRows()
 	want := []string{

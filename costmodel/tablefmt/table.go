@@ -37,11 +37,18 @@ func (t Table) Index() map[string]Row {
 }
 
 // Read reads a JSON Lines table from r (name is used in messages). Malformed
-// rows are skipped and returned as syntax errors; the error is fatal (no
-// usable header, an I/O error).
+// rows are skipped and returned as syntax errors, a torn last line marked
+// Torn; the error is fatal (no usable header, an I/O error).
 func Read(r io.Reader, name string) (Table, []*SyntaxError, error) {
+	t, _, bad, err := read(r, name)
+	return t, bad, err
+}
+
+// read is Read that also returns the line of each row.
+func read(r io.Reader, name string) (Table, []int, []*SyntaxError, error) {
 	rd := NewReader(r, name)
 	var t Table
+	var lines []int
 	var bad []*SyntaxError
 	for rd.Scan() {
 		row, err := rd.Row()
@@ -50,12 +57,16 @@ func Read(r io.Reader, name string) (Table, []*SyntaxError, error) {
 			continue
 		}
 		t.Rows = append(t.Rows, row)
+		lines = append(lines, rd.Line())
 	}
 	if err := rd.Err(); err != nil {
-		return Table{}, bad, err
+		return Table{}, nil, bad, err
+	}
+	if n := len(bad); n > 0 && bad[n-1].Line == rd.content && bad[n-1].notJSON {
+		bad[n-1].Torn = true
 	}
 	t.Header = rd.Header()
-	return t, bad, nil
+	return t, lines, bad, nil
 }
 
 // ReadTable reads the JSON Lines table at path; see Read.

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -81,7 +83,9 @@ func Create(path string, h Header, opt WriterOptions) (*Writer, error) {
 	return w, nil
 }
 
-// Write validates r and appends it as one line.
+// Write validates r (Validate) and appends it as one line. It does not
+// judge the latency's size (CheckLatency, which readers apply): a sweep
+// keeps what it measured, and a reader names the line it refuses.
 func (w *Writer) Write(r Row) error {
 	if w.err != nil {
 		return w.err
@@ -157,6 +161,9 @@ func Resume(path string, h Header, opt WriterOptions) (*Writer, Resumed, error) 
 		return fail(fmt.Errorf("header: %w", err))
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if errors.Is(err, fs.ErrNotExist) { // a new table, in a directory that is not there
+		return nil, Resumed{}, fmt.Errorf("tablefmt: create %s: no directory %s", path, filepath.Dir(path))
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,6 +103,9 @@ func TestDirCommitsAllOrNothing(t *testing.T) {
 	if data, _ := os.ReadFile(filepath.Join(dir, "b")); string(data) != "b!" {
 		t.Errorf("b holds %q", data)
 	}
+	if st, _ := os.Stat(filepath.Join(dir, "b")); st.Mode().Perm() != Mode {
+		t.Errorf("b has mode %v", st.Mode().Perm())
+	}
 
 	d2, _ := NewDir(dir)
 	d2.WriteFile("c", func(w io.Writer) error { return nil })
@@ -125,4 +129,60 @@ func Example() {
 	data, _ := os.ReadFile(path)
 	fmt.Printf("%v %q\n", err, data)
 	// Output: <nil> "3 variants\n"
+}
+
+func TestWriteNewRefusesAnExistingPath(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.txt")
+	write := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
+	if err := WriteNew(path, write); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteNew(path, func(io.Writer) error { t.Error("wrote over an existing file"); return nil })
+	if !errors.Is(err, fs.ErrExist) || err.Error() != "write "+path+": file already exists" {
+		t.Errorf("second WriteNew: %v, want fs.ErrExist naming %s", err, path)
+	}
+	if names := readDir(t, dir); len(names) != 1 {
+		t.Errorf("temporary files left: %v", names)
+	}
+}
+
+// A file that appears while the new one is written is not replaced.
+func TestCommitNewDoesNotReplaceAFileCreatedMeanwhile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out.txt")
+	f, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(f, "mine")
+	if err := os.WriteFile(path, []byte("theirs"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.CommitNew(); !errors.Is(err, fs.ErrExist) {
+		t.Errorf("CommitNew over a new file: %v", err)
+	}
+	if data, _ := os.ReadFile(path); string(data) != "theirs" {
+		t.Errorf("the file holds %q", data)
+	}
+	if names := readDir(t, dir); strings.Join(names, ",") != "out.txt" {
+		t.Errorf("left %v", names)
+	}
+}
+
+func TestIsTempNamesWhatAKilledWriterLeaves(t *testing.T) {
+	dir := t.TempDir()
+	f, _ := Create(filepath.Join(dir, "model.json"))
+	d, _ := NewDir(dir)
+	names := readDir(t, dir)
+	f.Abort()
+	d.Abort()
+	if len(names) != 2 || !IsTemp(names[0]) || !IsTemp(names[1]) {
+		t.Errorf("temporary names %v: not recognised", names)
+	}
+	for _, n := range []string{"model.json", ".model.json", "partial-1", ".git"} {
+		if IsTemp(n) {
+			t.Errorf("IsTemp(%q)", n)
+		}
+	}
 }

@@ -18,7 +18,7 @@ type Dir struct {
 
 // NewDir starts staging files for dir, which must exist.
 func NewDir(dir string) (*Dir, error) {
-	stage, err := os.MkdirTemp(dir, ".nvitprof-partial-")
+	stage, err := os.MkdirTemp(dir, ".nvitprof"+tempInfix)
 	if err != nil {
 		return nil, err
 	}
@@ -46,6 +46,9 @@ func (d *Dir) WriteFile(name string, write func(w io.Writer) error) error {
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), Mode)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
