@@ -308,3 +308,19 @@ func TestAdaptiveResumeRefusesOtherSampling(t *testing.T) {
 		t.Errorf("an adaptive table resumed as the whole grid: %v", err)
 	}
 }
+
+// A time budget is checked between rounds: one already spent stops the
+// sweep after its first round, with what it measured.
+func TestAdaptiveTimeBudget(t *testing.T) {
+	p, err := NewPlan(PlanOptions{Device: "replay:" + testtables.Path(t, testtables.QuickCPU), Adaptive: &AdaptiveOptions{Time: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Run(context.Background(), filepath.Join(t.TempDir(), "t.jsonl"), RunOptions{})
+	if err != nil || res.Adaptive.Stop != StopTime || res.Adaptive.Rounds != 1 || res.Adaptive.Met {
+		t.Errorf("%+v, %v: want a stop for time after the first round", res.Adaptive, err)
+	}
+	if !strings.HasPrefix(res.Adaptive.String(), "adaptive sweep: time spent after 1 round: ") {
+		t.Errorf("last line %q", res.Adaptive)
+	}
+}
