@@ -324,3 +324,16 @@ func TestAdaptiveTimeBudget(t *testing.T) {
 		t.Errorf("last line %q", res.Adaptive)
 	}
 }
+
+// Axes of one value (a single EMB) have nothing to bisect or cross-validate.
+func TestAdaptiveOneValueAxes(t *testing.T) {
+	p, err := NewPlan(PlanOptions{Device: "replay:" + testtables.Path(t, testtables.QuickCPU), Preset: "quick",
+		EMB: []int{96}, Heads: []int{2}, Models: []string{"none"}, Adaptive: &AdaptiveOptions{Budget: 20}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Run(context.Background(), filepath.Join(t.TempDir(), "t.jsonl"), RunOptions{})
+	if err != nil || res.Adaptive.Measured > 20 || res.Adaptive.Rounds < 2 {
+		t.Errorf("%+v, %v", res.Adaptive, err)
+	}
+}

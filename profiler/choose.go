@@ -101,6 +101,9 @@ func (s *sampler) slabErrors(t tablefmt.Table, c *component) []map[int]float64 {
 	out := make([]map[int]float64, len(c.axes))
 	for d, chosen := range c.chosen {
 		out[d] = map[int]float64{}
+		if len(chosen) < 3 {
+			continue // no chosen value inside the axis's ends
+		}
 		for _, v := range chosen[1 : len(chosen)-1] {
 			var slab []tablefmt.Row
 			train := tablefmt.Table{Header: t.Header}

@@ -102,7 +102,8 @@ type Plan struct {
 	// Header is the table's header. Run fills in the device fields when it
 	// opens the devices.
 	Header tablefmt.Header
-	// Configs are the configurations to measure, without measurements.
+	// Configs are the configurations to measure, without measurements; of
+	// an adaptive sweep, the grid it chooses from.
 	Configs []tablefmt.Row
 	// Devices are the canonical device names ("cpu", "cuda:0"; a replay's
 	// as given, "replay:TABLE").
