@@ -2,7 +2,6 @@ package costmodel
 
 import (
 	"errors"
-	"fmt"
 	"math"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
@@ -21,7 +20,9 @@ import (
 // the corrected prior on the rest of grid, so it interpolates between
 // corrected predictions where t has no rows. A grid of whole blocks whose
 // table decomposes gets attention (its blocks without MLP) and MLP (its
-// widths at every EMB) configurations instead.
+// widths at every EMB) configurations instead. Configurations the prior
+// does not predict (a prior without rest rows, widths beyond its range) are
+// left to the measured rows.
 //
 // The prior pays where the devices differ by a smooth factor (another
 // batch, a faster GPU of the same family): a few rows fix the factor. Where
@@ -55,7 +56,7 @@ func FitPrior(t tablefmt.Table, prior *Model, grid []tablefmt.Row, opt FitOption
 			}
 			p, err := prior.RowMS(g)
 			if err != nil {
-				return nil, fmt.Errorf("costmodel: fit with a prior: %w", err)
+				continue // the prior cannot say (no rest rows, out of its range): the measured rows will
 			}
 			g.MedianMS, g.Note = p*math.Exp(correctionAt(beta, g)), "prior × correction"
 			synth.Rows = append(synth.Rows, g)

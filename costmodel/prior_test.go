@@ -43,6 +43,9 @@ func TestFitPriorLearnsASmoothFactor(t *testing.T) {
 		}
 		return 100 * float64(n) / float64(len(synth.Rows))
 	}
+	// The prior has no rest rows: the grid's rest is left to the measured one.
+	grid = append(grid, tablefmt.Row{Kind: tablefmt.KindRest, EMB: 256}, tablefmt.Row{Kind: tablefmt.KindRest, EMB: 768})
+	meas.Rows = append(meas.Rows, tablefmt.Row{Kind: tablefmt.KindRest, EMB: 256, MedianMS: 3})
 	withPrior, err := FitPrior(meas, prior, grid, FitOptions{})
 	if err != nil {
 		t.Fatal(err)
