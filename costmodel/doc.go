@@ -61,6 +61,20 @@
 // instead; model files keep the list. A point within 5% (in r) of any one of
 // its neighbours is always kept as measured.
 //
+// # Sparse tables
+//
+// An adaptive sweep (package profiler) measures part of a grid. Fit leaves
+// out the rows it marked validation (tablefmt.Row.Validation): they were
+// measured to check the model, never to fit it. Decompose turns whole
+// blocks into sub-blocks (blocks without MLP are the attention; a block at
+// an attention also measured without MLP gives the MLP by difference), so
+// that a sparse table of blocks fits two small grids rather than one of
+// five dimensions; Fit does it for a table whose header says its blocks
+// were sampled so (tablefmt.Sampling.Decompose), FitDecomposed for any.
+// FitPrior starts from another table's model (another device or batch) and
+// fits a smooth correction of it to the rows measured. Model.RowMS
+// predicts a table row of any kind.
+//
 // # Predictions
 //
 // Model.Latency predicts an arch.Spec, Model.Speedup one against another,
@@ -78,6 +92,8 @@
 // and each whole model against its parts (with ModelNViTInterp, the sum of
 // the parts as measured). Agreement compares two measurements of the same
 // grid, kind by kind and pooled: the floor no model of either can beat.
+// Validation rows get groups of their own (HowValidation), predicted by the
+// model fitted to the rest of the table.
 // Evaluation.WriteText prints it all in the manner of benchstat; WriteJSON
 // and WriteCSV give the numbers.
 //

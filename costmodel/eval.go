@@ -119,7 +119,10 @@ type Evaluation struct {
 // Block rows of a decomposed table and model rows are never fitted: they are
 // predicted by the model fitted to the whole table (blocks as attention +
 // MLP, models as blocks + rest). Rows the model refuses (a held-out axis
-// value beyond the model's range) are counted, not hidden.
+// value beyond the model's range) are counted, not hidden. An adaptive
+// sweep's validation rows are reported in groups of their own (How is
+// HowValidation), predicted by the model fitted to the rest of the table,
+// which is what the sweep stated.
 func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 	if opt.Kind == "" {
 		opt.Kind = ModelHW
@@ -144,6 +147,7 @@ func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 		return nil, err
 	}
 	ev.Source = full.source
+	t, validation := evalTable(t) // as Fit sees it; an adaptive sweep's validation rows apart
 	byKind := rowsByKind(t)
 	decomposed := len(byKind[tablefmt.KindAttn]) > 0 && len(byKind[tablefmt.KindMLP]) > 0
 	for _, k := range []tablefmt.Kind{tablefmt.KindAttn, tablefmt.KindMLP, tablefmt.KindBlock, tablefmt.KindRest, tablefmt.KindModel} {
@@ -166,6 +170,7 @@ func Eval(t tablefmt.Table, opt EvalOptions) (*Evaluation, error) {
 		ev.Rows = append(ev.Rows, er...)
 		ev.Groups = append(ev.Groups, summarise(k, how, opt.Folds, er))
 	}
+	ev.addValidation(full, validation)
 	if len(byKind[tablefmt.KindModel]) == 0 {
 		ev.Warnings = append(ev.Warnings, "the table has no model rows: no whole-model error")
 	}

@@ -179,6 +179,9 @@ type FitOptions struct {
 
 // Fit builds a model of opt.Kind from t's attn, mlp, block and rest rows
 // (model rows are for evaluation). The hw kind needs the header's tokens.
+// Rows marked validation (an adaptive sweep's, tablefmt.Row.Validation)
+// are left out, and a table whose header says its blocks were sampled to be
+// decomposed (tablefmt.Sampling.Decompose) is fitted after Decompose.
 func Fit(t tablefmt.Table, opt FitOptions) (*Model, error) {
 	if opt.Kind == "" {
 		opt.Kind = ModelHW
@@ -193,6 +196,8 @@ func Fit(t tablefmt.Table, opt FitOptions) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	header := t.Header
+	t = fitTable(t) // an adaptive sweep's table: validation rows left out, blocks decomposed as sampled
 	m := &Model{kind: opt.Kind, comps: map[tablefmt.Kind]*component{}}
 	byKind := map[tablefmt.Kind][]tablefmt.Row{}
 	n := 0
@@ -217,7 +222,7 @@ func Fit(t tablefmt.Table, opt FitOptions) (*Model, error) {
 		m.comps[k] = c
 	}
 	m.source = Source{Path: opt.Path, Format: opt.Format, Rows: n, SHA256: hash,
-		Summary: t.Header.Summary(), Header: t.Header}
+		Summary: header.Summary(), Header: header}
 	return m, nil
 }
 

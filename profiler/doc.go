@@ -36,6 +36,20 @@
 //
 // ListDevices describes the devices at hand.
 //
+// A replay, "replay:TABLE" (ParseReplay, ReplayMeasurer), measures nothing:
+// it answers each configuration from a table in any format tablefmt.Open
+// reads, so that sampling strategies can be tried and compared
+// deterministically and fast. A table of whole blocks (NViT's
+// latency_head.json) also answers attention, with its block without MLP;
+// what the table cannot answer fails with ErrNotInTable. "?noise=N&seed=S"
+// multiplies each answer by exp(N·z), z standard normal drawn from the
+// seed, the configuration and how many times it was asked; everything
+// after the last "?" is parameters, so a path holding one ends with "?". A
+// replayed sweep's header is the table's (batch, dtype, tokens, method,
+// device name) with device kind "replay" and a note naming the table;
+// timing options are refused, Passes apply, Workers share the replay.
+// Without a preset or dimension lists the grid is the table's own.
+//
 // # Measuring
 //
 // One execution of a graph costs host dispatch as well as device time, and
@@ -131,6 +145,51 @@
 // measurer does not compile one configuration while it times another
 // (Measurer.Overlap). Several GPUs are swept by runner processes each, into
 // one table if they are the same device (SameDevice).
+//
+// # Adaptive sweeps
+//
+// PlanOptions.Adaptive measures a part of the grid, enough for the cost
+// model (costmodel.Fit, hw) to predict the rest: AdaptiveOptions give a
+// target (AccuracyPct: a Share, 95%, of a validation sample predicted
+// within ±AccuracyPct%), a Budget of configurations, a Time, or several.
+// The model interpolates each sub-block over the product of the values its
+// rows measured, and fills a node no row measured from its neighbours,
+// which is good for a node here and there and poor for a whole slab. So
+// each sub-block's design stays a product: per axis the ends and the
+// middle value to start (fewer when the budget is small: the middle values
+// dropped, then half the corners), then, round after round, the interval
+// of an axis whose estimated interpolation error is largest is bisected and
+// the new slab measured. The error of an interval is estimated by leaving
+// out the slab of a chosen value next to it and predicting that slab from
+// the others (cross-validation along the axis), scaled to the interval's
+// width. Decomposed grids sample attention and MLP sub-blocks; grids of
+// whole blocks sample blocks without MLP (the attention) and blocks at the
+// middle attention of each EMB (the MLP, by difference: costmodel.Decompose),
+// and need MLP 0 in the grid. The rest of the model and whole models are
+// measured in the first round; the grid's validation blocks default to
+// none.
+//
+// The validation sample is drawn at random (Seed) from the configurations
+// the table should predict, a tenth of them from 5 to 60 (Holdout),
+// measured in the first round, marked in the table (tablefmt.Row.Validation)
+// and never fitted. After each round the model fitted to the table predicts
+// it; the sweep stops when the target is met, the budget or time is spent,
+// or nothing is left to refine. RunResult.Adaptive says how it ended (its
+// String is the sweep's last line); the table holds only the rows measured
+// and its header records the sampling (tablefmt.Sampling), so that
+// costmodel.Fit and Eval on the table reproduce the stated accuracy.
+//
+// A round's configurations are measured by SweepTable, so passes, workers
+// and runners work as in any sweep: every pass measures each round's new
+// configurations, and rows are fitted in key order whatever order workers
+// finish them in. Resume re-reads the tables (the first pass's holds every
+// configuration begun) and goes on from what they measured; it refuses a
+// table sampled otherwise (ErrSamplingDiffers), and a sweep of the whole
+// grid refuses to resume an adaptive table. An adaptive sweep cannot be
+// sharded (ErrAdaptiveShards). AdaptiveOptions.Prior starts the model from
+// another device's or batch's table, corrected by a smooth factor fitted
+// to the rows measured (costmodel.FitPrior), with the smallest initial
+// design.
 //
 // # External runners
 //

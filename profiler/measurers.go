@@ -18,6 +18,9 @@ func (p *Plan) startMeasurers(ctx context.Context, h *tablefmt.Header) ([]Measur
 	if p.opts.Workers != nil {
 		workers = *p.opts.Workers
 	}
+	if p.replay != nil && len(p.opts.Runner) == 0 {
+		return p.startReplay(), func() {}, nil
+	}
 	if argv := p.opts.Runner; len(argv) > 0 {
 		m, err := StartRunner(ctx, argv, nil, *h, nil)
 		if err != nil {

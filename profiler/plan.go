@@ -87,6 +87,13 @@ type PlanOptions struct {
 	Threads *int
 	// Version is nvitprof's version, recorded in the table's header.
 	Version string
+
+	// Adaptive, when not nil, measures only part of the grid: a design
+	// over every axis, then the configurations the cost model is least
+	// sure of, until a validation sample meets its target or the budget is
+	// spent (AdaptiveOptions). It cannot be sharded; the grid's validation
+	// blocks default to none (the validation sample checks the model).
+	Adaptive *AdaptiveOptions
 }
 
 // Plan is a sweep ready to run: what it measures, with which settings, on
@@ -95,38 +102,60 @@ type Plan struct {
 	// Header is the table's header. Run fills in the device fields when it
 	// opens the devices.
 	Header tablefmt.Header
-	// Configs are the configurations to measure, without measurements.
+	// Configs are the configurations to measure, without measurements; of
+	// an adaptive sweep, the grid it chooses from.
 	Configs []tablefmt.Row
-	// Devices are the canonical device names ("cpu", "cuda:0").
+	// Devices are the canonical device names ("cpu", "cuda:0"; a replay's
+	// as given, "replay:TABLE").
 	Devices []string
 	// CPU is whether nvitprof's pure-Go backend measures: CPU defaults and
 	// Threads apply.
 	CPU  bool
 	opts PlanOptions
+
+	replay  *ReplayMeasurer // the replay device, if it is one
+	sampler *sampler        // the adaptive sweep's, if it is one
 }
 
 // NewPlan checks opts and plans the sweep they describe. It opens no device.
 // An option that cannot be used is an *OptionError.
 func NewPlan(opts PlanOptions) (*Plan, error) {
-	devices, err := ParseDevices(cmp.Or(opts.Device, KindCPU))
+	replay, err := planReplay(&opts)
 	if err != nil {
-		return nil, optionError("device", err)
+		return nil, err
 	}
-	kind, _, _ := ParseDevice(devices[0])
-	if len(opts.Runner) > 0 {
-		kind = KindExternal
+	devices, kind, err := planDevices(opts)
+	if err != nil {
+		return nil, err
 	}
 	p, err := planPreset(opts)
 	if err != nil {
 		return nil, err
 	}
+	if replay != nil {
+		if err := replayGeometry(&p, opts, replay); err != nil {
+			return nil, err
+		}
+	}
 	configs := p.Grid.Configs()
 	if opts.Shards != 0 {
+		if opts.Adaptive != nil {
+			return nil, optionError("shard", ErrAdaptiveShards)
+		}
 		if configs, err = Shard(configs, opts.Shard, opts.Shards); err != nil {
 			return nil, optionErrorf("shard", "%d of %d: want 0 <= shard < shards", opts.Shard, opts.Shards)
 		}
 	}
-	h, err := planHeader(opts, p, kind)
+	var h tablefmt.Header
+	if replay != nil {
+		h, err = replayHeader(opts, p, replay)
+	} else {
+		h, err = planHeader(opts, p, kind)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s, err := planAdaptive(opts.Adaptive, configs, &h)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +167,24 @@ func NewPlan(opts PlanOptions) (*Plan, error) {
 			return nil, err
 		}
 	}
-	return &Plan{Header: h, Configs: configs, Devices: devices, CPU: kind == KindCPU, opts: opts}, nil
+	return &Plan{Header: h, Configs: configs, Devices: devices, CPU: kind == KindCPU, opts: opts, replay: replay, sampler: s}, nil
+}
+
+// planDevices are the devices opts name and their kind: a replay (one
+// device, named as given), an external runner, or GoMLX's.
+func planDevices(opts PlanOptions) ([]string, string, error) {
+	if len(opts.Runner) == 0 && IsReplay(opts.Device) {
+		return []string{strings.TrimSpace(opts.Device)}, KindReplay, nil
+	}
+	devices, err := ParseDevices(cmp.Or(opts.Device, KindCPU))
+	if err != nil {
+		return nil, "", optionError("device", err)
+	}
+	kind, _, _ := ParseDevice(devices[0])
+	if len(opts.Runner) > 0 {
+		kind = KindExternal
+	}
+	return devices, kind, nil
 }
 
 // PassFiles are the tables of the plan's passes into out (PassFiles).
@@ -165,6 +211,8 @@ func planPreset(opts PlanOptions) (SweepPreset, error) {
 	}
 	if opts.Validation != nil {
 		p.Grid.Validation = *opts.Validation
+	} else if opts.Adaptive != nil {
+		p.Grid.Validation = 0 // the validation sample checks the model
 	}
 	if opts.Models != nil {
 		models, err := planModels(opts.Models, p.Geometry)

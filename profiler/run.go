@@ -66,6 +66,9 @@ type RunResult struct {
 	// with one pass, and when a pass stopped before its end.
 	Spread  float64
 	SpreadN int
+	// Adaptive is what an adaptive sweep (PlanOptions.Adaptive) did; nil
+	// for a sweep of the whole grid.
+	Adaptive *AdaptiveResult
 }
 
 // Busy reports whether the passes disagreed by more than BusySpread.
@@ -161,6 +164,10 @@ func (p *Plan) Run(ctx context.Context, out string, opts RunOptions) (RunResult,
 		if err := refuseExisting(p.PassFiles(out)); err != nil {
 			return RunResult{}, err
 		}
+	} else if p.sampler == nil {
+		if err := refuseSampled(p.PassFiles(out)); err != nil {
+			return RunResult{}, err
+		}
 	}
 	var res RunResult
 	run := func() error {
@@ -171,6 +178,10 @@ func (p *Plan) Run(ctx context.Context, out string, opts RunOptions) (RunResult,
 			return err
 		}
 		defer closeAll()
+		if p.sampler != nil {
+			res, err = p.runAdaptive(ctx, out, h, ms, opts)
+			return err
+		}
 		res, err = SweepTable(ctx, out, h, p.Configs, ms, opts)
 		return err
 	}

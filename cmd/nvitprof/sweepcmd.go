@@ -44,14 +44,25 @@ each depth's fastest execution over all the passes. The CPU device runs one
 thread unless --threads says otherwise: on a shared machine one thread's
 timings repeat from run to run where several threads' do not.
 
+With --accuracy P (or --budget) the sweep is adaptive: it measures a small
+design over every axis, then, round after round, where the cost model is least
+sure, until 95% of a validation sample (measured for that, never fitted) is
+predicted within ±P%. The table holds only what was measured; its last line on
+stderr states the validation accuracy and how much of the grid was measured.
+--device replay:TABLE answers from an existing table (JSON Lines, CSV or NViT's
+latency_head.json; replay:TABLE?noise=0.02&seed=1 adds seeded noise) instead of
+measuring, to try sampling strategies.
+
 Examples:
   nvitprof sweep --device cpu --preset quick --out quick.jsonl
   nvitprof sweep --device cuda:0 --preset nvit --out h100.jsonl
   nvitprof sweep --device cuda:0 --preset nvit --out h100.jsonl --resume
   nvitprof sweep --device cuda:0,cuda:1 --preset nvit --out two.jsonl
   nvitprof sweep --device cuda:0 --emb 768 --heads 12 --qk 8:64:8 --v 64 --mlp 2560:3328:16 --out fine.jsonl
-  nvitprof sweep --runner "python3 my_torch_runner.py" --preset deit --out torch.jsonl`,
-		Flags: []cli.Flag{
+  nvitprof sweep --runner "python3 my_torch_runner.py" --preset deit --out torch.jsonl
+  nvitprof sweep --device cuda:0 --preset nvit --accuracy 5 --budget 10m --out h100.jsonl
+  nvitprof sweep --device replay:latency_head.json --accuracy 5 --budget 190 --out replayed.jsonl`,
+		Flags: append([]cli.Flag{
 			deviceFlag, pluginFlag,
 			&cli.StringFlag{Name: "preset", Aliases: []string{"p"}, Category: grid, Usage: "sweep preset: " + strings.Join(profiler.SweepPresetNames(), ", ")},
 			&cli.StringFlag{Name: "emb", Category: grid, Usage: "EMB values, e.g. 256,512 or 128:768:128 (replaces the preset's)"},
@@ -77,7 +88,7 @@ Examples:
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Category: out, Usage: "table `FILE` (JSON Lines); refuses to overwrite, see --resume"},
 			&cli.BoolFlag{Name: "resume", Category: out, Usage: "continue the table in --out: measure only what it lacks (its header must agree)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: out, Usage: "no progress output"},
-		},
+		}, adaptiveFlags()...),
 		Action: runSweep,
 	}
 }
@@ -89,7 +100,7 @@ func runSweep(c *cli.Context) error {
 	}
 	plan, err := profiler.NewPlan(opts)
 	if err != nil {
-		return sweepUsage(err, opts.Preset == "")
+		return sweepUsage(adaptiveUsage(err), opts.Preset == "")
 	}
 	out := c.String("out")
 	if out == "" {
@@ -98,6 +109,7 @@ func runSweep(c *cli.Context) error {
 	res, err := plan.Run(c.Context, out, profiler.RunOptions{Resume: c.Bool("resume"), Log: c.App.ErrWriter,
 		Progress: passProgress(c.App.ErrWriter, c.Bool("quiet")), Again: "rerun with --resume"})
 	printPassSpread(c.App.ErrWriter, res, out)
+	printAdaptive(c.App.ErrWriter, res)
 	if errors.Is(err, profiler.ErrTableExists) {
 		return fmt.Errorf("%w: add --resume to continue it, or choose another --out", err)
 	}
@@ -107,6 +119,7 @@ func runSweep(c *cli.Context) error {
 // sweepOptions reads the sweep's flags; a flag that does not parse is a
 // usage error.
 func sweepOptions(c *cli.Context) (profiler.PlanOptions, error) {
+	var err error
 	opts := profiler.PlanOptions{Device: c.String("device"), Plugin: c.String("plugin"), Runner: strings.Fields(c.String("runner")),
 		Preset: c.String("preset"), Blocks: c.Bool("blocks"), Validation: intFlag(c, "validation"),
 		Batch: intFlag(c, "batch"), DType: c.String("dtype"), Warmup: intFlag(c, "warmup"), Samples: intFlag(c, "samples"),
@@ -133,6 +146,9 @@ func sweepOptions(c *cli.Context) (profiler.PlanOptions, error) {
 			return opts, usageError{err}
 		}
 		opts.Shard, opts.Shards = i, n
+	}
+	if opts.Adaptive, err = adaptiveOptions(c); err != nil {
+		return opts, err
 	}
 	if c.IsSet("depths") {
 		d, err := profiler.ParseInts(c.String("depths"))

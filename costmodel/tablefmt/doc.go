@@ -38,6 +38,14 @@
 // MaxMS (1e7 ms) and at most MaxMACsPerSecond (1e17 MAC/s, about 100 times
 // the fastest accelerator) for the row's MACs.
 //
+// A table an adaptive sweep wrote (nvitprof sweep --accuracy) holds only
+// the configurations it measured. Its header's Sampling records how they
+// were chosen (strategy, target, size of the full grid, validation sample,
+// seed, whether its blocks are fitted decomposed, the prior table's hash),
+// and each row measured only to validate the cost model has validation:
+// true (Row.Validation): costmodel's Fit leaves those rows out and its Eval
+// reports on them apart.
+//
 // Row.Key names a configuration (kind plus its dimensions, for example
 // "attn emb=768 heads=12 qk=64 v=64"); a resumed or merged table keeps the
 // last row of each key, and Table.Duplicates (Opened.Duplicates, with file

@@ -42,6 +42,9 @@ type Header struct {
 	Classes  int `json:"classes,omitempty"`  // classifier outputs
 
 	Method Method `json:"method,omitzero"`
+	// Sampling, in a table an adaptive sweep wrote, is how its
+	// configurations were chosen; nil: every configuration of the grid.
+	Sampling *Sampling `json:"sampling,omitempty"`
 
 	Source          string    `json:"source,omitempty"` // where the rows came from, when not measured by this nvitprof (an imported file)
 	NVitProfVersion string    `json:"nvitprof_version,omitempty"`
@@ -120,6 +123,9 @@ func (h Header) Validate() error {
 	}
 	if e := h.Method.EstimatorName(); e != EstimatorMedian && e != EstimatorMin {
 		return fmt.Errorf("method.estimator %q: want %q or %q", h.Method.Estimator, EstimatorMedian, EstimatorMin)
+	}
+	if h.Sampling != nil {
+		return h.Sampling.Validate()
 	}
 	return nil
 }

@@ -57,6 +57,11 @@ type Row struct {
 	// depth from Floors when the row has them. Nil: one pass, or not
 	// recorded (tables written before this field put them in Note).
 	PassesMS []float64 `json:"passes_ms,omitempty"`
+	// Validation marks a row an adaptive sweep measured to check its cost
+	// model and never fitted: costmodel's Fit leaves it out and Eval reports
+	// on it apart, so that the accuracy the sweep stated is reproducible
+	// from the table. Model rows are never fitted and cannot be marked.
+	Validation bool `json:"validation,omitempty"`
 }
 
 // Floors are the fastest executions of a differential measurement's two
@@ -140,6 +145,9 @@ func (r Row) Validate() error {
 		if err := r.Floors.Validate(); err != nil {
 			return err
 		}
+	}
+	if r.Validation && r.Kind == KindModel {
+		return errors.New("model row: validation applies to rows a cost model fits (attn, mlp, block, rest); model rows are never fitted")
 	}
 	return validatePasses(r.PassesMS)
 }

@@ -48,6 +48,7 @@ func TestRowValidate(t *testing.T) {
 		{"negative pass", Row{Kind: KindMLP, EMB: 8, MLP: 8, PassesMS: []float64{1, -1}}, "passes_ms must be non-negative numbers"},
 		{"NaN pass", Row{Kind: KindMLP, EMB: 8, MLP: 8, PassesMS: []float64{math.NaN(), 1}}, "passes_ms must be non-negative numbers"},
 		{"bad pass beside good floors", Row{Kind: KindMLP, EMB: 8, MLP: 8, Floors: &Floors{Depths: [2]int{1, 3}, MS: [2]float64{1, 2}}, PassesMS: []float64{1}}, "passes_ms"},
+		{"validation model", Row{Kind: KindModel, EMB: 8, Validation: true, Dim: &arch.Dim{EMB: 8, Head: []int{1}, QK: []int{1}, V: []int{1}, MLP: []int{1}}}, "model row: validation applies to rows a cost model fits"},
 		{"model bad block", Row{Kind: KindModel, EMB: 8, Dim: &arch.Dim{EMB: 8, Head: []int{2}, QK: []int{0}, V: []int{1}, MLP: []int{1}}}, "model row: block 0: QK per head must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
