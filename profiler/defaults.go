@@ -51,3 +51,18 @@ func SweepDefaults(kind string, cpuBatch int) Defaults {
 	}
 	return d
 }
+
+// DefaultClock is the clock that times executions on a device of kind
+// measured by threads threads: the process's CPU clock for one thread on
+// the CPU (tablefmt.ClockCPU), where the system has one, else the wall
+// clock. A shared machine's other programs take the core in time slices of
+// a few milliseconds: the wall clock counts those, so a long execution
+// (a whole model) reads slow under load however often it is repeated,
+// while the CPU clock stops. With several threads the CPU clock would add
+// their times up, and on a GPU the host waits for the device.
+func DefaultClock(kind string, threads int) string {
+	if _, ok := cpuClock(); ok && kind == KindCPU && threads == 1 {
+		return tablefmt.ClockCPU
+	}
+	return tablefmt.ClockWall
+}

@@ -51,7 +51,7 @@ func NewGoMLXMeasurer(dev *Device, h tablefmt.Header) (*GoMLXMeasurer, error) {
 		return nil, err
 	}
 	t := TimingOptions{Warmup: h.Method.Warmup, Samples: h.Method.Samples, NoiseThreshold: h.Method.NoiseThreshold,
-		Retries: DefaultTiming.Retries, Estimator: h.Method.Estimator}
+		Retries: DefaultTiming.Retries, Estimator: h.Method.Estimator, Clock: h.Method.Clock}
 	if err := t.Validate(); err != nil {
 		return nil, fmt.Errorf("measure: %w", err)
 	}

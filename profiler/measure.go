@@ -27,6 +27,9 @@ type MeasureOptions struct {
 	// Threads, on the CPU, is GOMAXPROCS while measuring (WithThreads);
 	// nil leaves it as it is.
 	Threads *int
+	// Clock times the device time: "wall" or "cpu" (one thread on the CPU
+	// only); empty: DefaultClock. The wall time is always the wall clock's.
+	Clock string
 }
 
 // ModelMeasurement is a model's forward pass timed on a device.
@@ -106,5 +109,7 @@ func measureSettings(opts MeasureOptions, kind string) (int, TimingOptions, erro
 			return 0, t, err
 		}
 	}
-	return batch, t, nil
+	var err error
+	t.Clock, err = planClock(opts.Clock, kind, planThreads(opts.Threads))
+	return batch, t, err
 }

@@ -19,6 +19,9 @@ type ModelTiming struct {
 	Batch  int
 	// Estimator is how samples became the latencies (tablefmt.EstimatorMedian or EstimatorMin).
 	Estimator string
+	// Clock timed the device time (tablefmt.ClockWall or ClockCPU); the
+	// wall time is always the wall clock's.
+	Clock string
 }
 
 // Overhead is the wall time not spent on the device: dispatch and sync.
@@ -40,7 +43,7 @@ func ModelHeader(dev *Device, s arch.Spec, batch int, dtype string, t TimingOpti
 		PluginVersion: dev.PluginVersion, DType: dtype, Batch: batch, Tokens: s.Tokens(),
 		Image: s.Image, Patch: s.Patch, Channels: s.Channels, Classes: s.Classes,
 		Method: tablefmt.Method{Name: "differential", Depths: []int{ModelDepths[0], ModelDepths[1]},
-			Warmup: t.Warmup, Samples: t.Samples, NoiseThreshold: t.NoiseThreshold, Estimator: t.Estimator}}
+			Warmup: t.Warmup, Samples: t.Samples, NoiseThreshold: t.NoiseThreshold, Estimator: t.Estimator, Clock: t.Clock}}
 }
 
 // MeasureModel times the forward pass of s on m's device, both per
@@ -59,7 +62,9 @@ func (m *GoMLXMeasurer) MeasureModel(ctx context.Context, s arch.Spec) (ModelTim
 	}
 	defer p.Close()
 	gp := p.(*gomlxPrepared)
-	wall, err := TimeDirect(ctx, gp.run(0), m.timing)
+	wallTiming := m.timing
+	wallTiming.Clock = tablefmt.ClockWall // what the host sees, dispatch and all
+	wall, err := TimeDirect(ctx, gp.run(0), wallTiming)
 	if err != nil {
 		return ModelTiming{}, err
 	}
@@ -67,5 +72,6 @@ func (m *GoMLXMeasurer) MeasureModel(ctx context.Context, s arch.Spec) (ModelTim
 	if err != nil {
 		return ModelTiming{}, err
 	}
-	return ModelTiming{Wall: wall, Device: dev, Batch: m.hdr.Batch, Estimator: m.hdr.Method.EstimatorName()}, nil
+	return ModelTiming{Wall: wall, Device: dev, Batch: m.hdr.Batch, Estimator: m.hdr.Method.EstimatorName(),
+		Clock: m.hdr.Method.ClockName()}, nil
 }

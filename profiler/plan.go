@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -72,6 +73,9 @@ type PlanOptions struct {
 	// Noise is the relative uncertainty above which a configuration is
 	// measured again, then flagged noisy; nil: DefaultNoise.
 	Noise *float64
+	// Clock is what times the executions: "wall" or "cpu" (the process's
+	// CPU clock, one thread on the CPU only); empty: DefaultClock.
+	Clock string
 
 	// Workers is the runner processes per GPU, which compile in parallel
 	// while one of them times (TimingGate); nil: 1. One device with one
@@ -256,6 +260,11 @@ func planHeader(opts PlanOptions, p SweepPreset, kind string) (tablefmt.Header, 
 	if err := applyTiming(&h, opts); err != nil {
 		return h, err
 	}
+	clock, err := planClock(opts.Clock, kind, planThreads(opts.Threads))
+	if err != nil {
+		return h, err
+	}
+	h.Method.Clock = clock
 	if len(p.Grid.Models) > 0 {
 		h.Notes = append(h.Notes, fmt.Sprintf("rest and model rows use stack depths %d,%d", ModelDepths[0], ModelDepths[1]))
 	}
@@ -318,4 +327,40 @@ func applyTiming(h *tablefmt.Header, opts PlanOptions) error {
 		m.NoiseThreshold = *opts.Noise
 	}
 	return nil
+}
+
+// planThreads are the threads a CPU sweep measures with: threads, or
+// GOMAXPROCS as it is when nil (0: every core).
+func planThreads(threads *int) int {
+	switch {
+	case threads == nil:
+		return runtime.GOMAXPROCS(0)
+	case *threads == 0:
+		return runtime.NumCPU()
+	}
+	return *threads
+}
+
+// planClock is the header's Method.Clock for the clock asked for, or
+// DefaultClock: empty for the wall clock; the CPU clock only times one
+// thread on the CPU.
+func planClock(clock, kind string, threads int) (string, error) {
+	switch strings.ToLower(clock) {
+	case "":
+		if c := DefaultClock(kind, threads); c == tablefmt.ClockCPU {
+			return c, nil
+		}
+		return "", nil // the wall clock, as tables before clocks say it
+	case tablefmt.ClockWall:
+		return "", nil
+	case tablefmt.ClockCPU:
+		if _, ok := cpuClock(); !ok {
+			return "", optionErrorf("clock", "this system has no CPU clock")
+		}
+		if kind != KindCPU || threads != 1 {
+			return "", optionErrorf("clock", "the CPU clock times one thread on the CPU, not %d on %s", threads, kind)
+		}
+		return tablefmt.ClockCPU, nil
+	}
+	return "", optionErrorf("clock", "unknown clock %q: want wall or cpu", clock)
 }

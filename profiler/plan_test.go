@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
@@ -17,7 +18,9 @@ import (
 func TestNewPlanDefaultsFollowTheDevice(t *testing.T) {
 	gpu := tablefmt.Method{Name: "differential", Depths: []int{2, 10}, Warmup: 3, Samples: 15, NoiseThreshold: 0.05}
 	cpu := tablefmt.Method{Name: "differential", Depths: []int{1, 3}, Warmup: 1, Samples: 2, NoiseThreshold: 0.05,
-		Estimator: tablefmt.EstimatorMin, Passes: 3}
+		Estimator: tablefmt.EstimatorMin, Passes: 3, Clock: DefaultClock(KindCPU, 1)}
+	cpuThreads := cpu
+	cpuThreads.Clock = "" // the wall clock: the CPU clock would add the threads up
 	for _, tc := range []struct {
 		name   string
 		opts   PlanOptions
@@ -26,13 +29,14 @@ func TestNewPlanDefaultsFollowTheDevice(t *testing.T) {
 		method tablefmt.Method
 		cpu    bool
 	}{
-		{"cpu", PlanOptions{Preset: "quick"}, 8, "float32", cpu, true},
-		{"custom grid on the cpu", PlanOptions{Device: "cpu", EMB: []int{64}, Heads: []int{1}, QK: []int{8}, V: []int{8}, MLP: []int{0}}, 1, "float32", cpu, true},
+		{"cpu", PlanOptions{Preset: "quick", Threads: new(1)}, 8, "float32", cpu, true},
+		{"cpu, two threads", PlanOptions{Preset: "quick", Threads: new(2)}, 8, "float32", cpuThreads, true},
+		{"custom grid on the cpu", PlanOptions{Device: "cpu", Threads: new(1), EMB: []int{64}, Heads: []int{1}, QK: []int{8}, V: []int{8}, MLP: []int{0}}, 1, "float32", cpu, true},
 		{"gpu", PlanOptions{Device: "cuda:0", Preset: "quick"}, 256, "bfloat16", gpu, false},
 		{"two gpus", PlanOptions{Device: "cuda:1,cuda:0", Preset: "quick"}, 256, "bfloat16", gpu, false},
 		{"external runner", PlanOptions{Runner: []string{"python3", "r.py"}, Preset: "quick"}, 256, "bfloat16", gpu, false},
 		{"overridden", PlanOptions{Preset: "quick", Batch: new(3), DType: "BF16", Depths: []int{2, 4}, Warmup: new(0), Samples: new(5),
-			Passes: new(1), Estimator: "Median", Noise: new(0.1)}, 3, "bf16",
+			Passes: new(1), Estimator: "Median", Noise: new(0.1), Clock: "wall"}, 3, "bf16",
 			tablefmt.Method{Name: "differential", Depths: []int{2, 4}, Samples: 5, NoiseThreshold: 0.1, Estimator: "median", Passes: 1}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -150,5 +154,58 @@ func TestPassFiles(t *testing.T) {
 		if got := PassFiles(tc.out, tc.passes); !slices.Equal(got, tc.want) {
 			t.Errorf("PassFiles(%q, %d) = %v, want %v", tc.out, tc.passes, got, tc.want)
 		}
+	}
+}
+
+// The CPU clock times one thread on the CPU and nothing else.
+func TestPlanClock(t *testing.T) {
+	if _, ok := cpuClock(); !ok {
+		t.Skip("this system has no CPU clock")
+	}
+	for _, tc := range []struct {
+		clock, kind string
+		threads     int
+		want        string // "" is the wall clock; "error" an *OptionError
+	}{
+		{"", KindCPU, 1, tablefmt.ClockCPU},
+		{"", KindCPU, 2, ""},
+		{"", KindCUDA, 1, ""},
+		{"wall", KindCPU, 1, ""},
+		{"CPU", KindCPU, 1, tablefmt.ClockCPU},
+		{"cpu", KindCPU, 2, "error"},
+		{"cpu", KindCUDA, 1, "error"},
+		{"sundial", KindCPU, 1, "error"},
+	} {
+		got, err := planClock(tc.clock, tc.kind, tc.threads)
+		var oe *OptionError
+		if tc.want == "error" {
+			if !errors.As(err, &oe) || oe.Option != "clock" {
+				t.Errorf("%q on %s with %d threads: %v, want a clock option error", tc.clock, tc.kind, tc.threads, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q on %s with %d threads: %q, %v; want %q", tc.clock, tc.kind, tc.threads, got, err, tc.want)
+		}
+	}
+}
+
+// The CPU clock does not count time the process does not run: a sleep
+// reads close to nothing on it, and its full length on the wall clock.
+func TestCPUClockStopsWhileOthersRun(t *testing.T) {
+	if _, ok := cpuClock(); !ok {
+		t.Skip("this system has no CPU clock")
+	}
+	sleep := func() error { time.Sleep(30 * time.Millisecond); return nil }
+	cpu, err := TimingOptions{Clock: tablefmt.ClockCPU}.timeOnce(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wall, err := TimingOptions{}.timeOnce(sleep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wall < 30 || cpu > 15 {
+		t.Errorf("a 30 ms sleep read %.3g ms on the wall clock and %.3g ms on the CPU clock", wall, cpu)
 	}
 }

@@ -33,7 +33,11 @@ type TimingOptions struct {
 	// collector does not pause inside a measurement.
 	BeforeSample func()
 
-	now func() time.Time // the clock; nil is time.Now (tests use a fake one)
+	// Clock is tablefmt.ClockWall (also when empty) or tablefmt.ClockCPU,
+	// the process's CPU clock (see DefaultClock).
+	Clock string
+
+	now func() time.Time // the wall clock; nil is time.Now (tests use a fake one)
 }
 
 // DefaultTiming is a sensible default for GPUs; CPU presets use fewer samples.
@@ -52,6 +56,8 @@ func (o TimingOptions) Validate() error {
 		return fmt.Errorf("retries must not be negative, got %d", o.Retries)
 	case o.Estimator != "" && o.Estimator != tablefmt.EstimatorMedian && o.Estimator != tablefmt.EstimatorMin:
 		return fmt.Errorf("unknown estimator %q: want %s or %s", o.Estimator, tablefmt.EstimatorMedian, tablefmt.EstimatorMin)
+	case o.Clock != "" && o.Clock != tablefmt.ClockWall && o.Clock != tablefmt.ClockCPU:
+		return fmt.Errorf("unknown clock %q: want %s or %s", o.Clock, tablefmt.ClockWall, tablefmt.ClockCPU)
 	}
 	return nil
 }
@@ -226,6 +232,15 @@ func relative(x, of float64) float64 {
 }
 
 func (o TimingOptions) timeOnce(run RunFunc) (float64, error) {
+	if o.Clock == tablefmt.ClockCPU {
+		if start, ok := cpuClock(); ok {
+			if err := run(); err != nil {
+				return 0, err
+			}
+			end, _ := cpuClock()
+			return float64((end - start).Nanoseconds()) / 1e6, nil
+		}
+	}
 	now := o.now
 	if now == nil {
 		now = time.Now

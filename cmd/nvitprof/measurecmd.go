@@ -25,6 +25,7 @@ Example: nvitprof measure --device cpu --preset deit-t --batch 1`,
 			&cli.IntFlag{Name: "warmup", Value: 2, Usage: "untimed executions first"},
 			&cli.IntFlag{Name: "samples", Value: 10, Usage: "timed executions (pairs for device time)"},
 			&cli.StringFlag{Name: "estimator", Usage: "median, or min (the floor; default on the CPU)"},
+			clockFlag(""),
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "text or json"},
 		),
 		Action: runMeasure,
@@ -42,7 +43,7 @@ func runMeasure(c *cli.Context) error {
 	}
 	m, err := profiler.MeasureModel(c.Context, s, profiler.MeasureOptions{Device: c.String("device"), Plugin: c.String("plugin"),
 		Batch: new(c.Int("batch")), DType: c.String("dtype"), Warmup: new(c.Int("warmup")), Samples: new(c.Int("samples")),
-		Estimator: c.String("estimator"), Threads: threadsOption(c)})
+		Estimator: c.String("estimator"), Clock: c.String("clock"), Threads: threadsOption(c)})
 	if err != nil {
 		return optionUsage(err)
 	}
@@ -57,6 +58,7 @@ type measureResult struct {
 	DType        string  `json:"dtype"`
 	Batch        int     `json:"batch"`
 	Estimator    string  `json:"estimator"`  // median, or min: the floor of the samples
+	Clock        string  `json:"clock"`      // of the device time: wall, or cpu (the process's CPU clock)
 	LatencyMS    float64 `json:"latency_ms"` // device time per forward pass
 	SpreadMS     float64 `json:"spread_ms"`
 	WallMS       float64 `json:"wall_ms"`
@@ -69,7 +71,7 @@ type measureResult struct {
 
 func writeMeasure(c *cli.Context, name string, m profiler.ModelMeasurement, format string) error {
 	t := m.Timing
-	r := measureResult{Name: name, Device: m.Device, Hardware: m.Hardware, DType: m.DType, Batch: t.Batch, Estimator: t.Estimator,
+	r := measureResult{Name: name, Device: m.Device, Hardware: m.Hardware, DType: m.DType, Batch: t.Batch, Estimator: t.Estimator, Clock: t.Clock,
 		LatencyMS: t.Device.Estimate, SpreadMS: t.Device.Spread(), WallMS: t.Wall.Estimate, WallSpreadMS: t.Wall.Spread(),
 		OverheadMS: t.Overhead(), ImagesPerSec: t.ImagesPerSecond(), Samples: t.Device.N, Noisy: t.Device.Noisy || t.Wall.Noisy}
 	w := c.App.Writer
@@ -77,12 +79,13 @@ func writeMeasure(c *cli.Context, name string, m profiler.ModelMeasurement, form
 		return json.NewEncoder(w).Encode(r)
 	}
 	fmt.Fprintf(w, "%s on %s (%s), %s, batch %d\n", name, r.Device, r.Hardware, r.DType, r.Batch)
-	fmt.Fprintf(w, "  device: %.4g ms (%s) ± %.2g (IQR, %d pairs) per forward pass, %.1f images/s\n", r.LatencyMS, r.Estimator, r.SpreadMS, r.Samples, r.ImagesPerSec)
+	fmt.Fprintf(w, "  device: %.4g ms (%s, %s clock) ± %.2g (IQR, %d pairs) per forward pass, %.1f images/s\n",
+		r.LatencyMS, r.Estimator, r.Clock, r.SpreadMS, r.Samples, r.ImagesPerSec)
 	overhead := fmt.Sprintf("of which ≈%.3g ms host dispatch and sync", r.OverheadMS)
 	if r.OverheadMS < 0 {
 		overhead = "host dispatch and sync lost in the noise"
 	}
-	fmt.Fprintf(w, "  wall:   %.4g ms (%s) ± %.2g (IQR, %d runs) per execution, %s\n", r.WallMS, r.Estimator, r.WallSpreadMS, t.Wall.N, overhead)
+	fmt.Fprintf(w, "  wall:   %.4g ms (%s, wall clock) ± %.2g (IQR, %d runs) per execution, %s\n", r.WallMS, r.Estimator, r.WallSpreadMS, t.Wall.N, overhead)
 	if r.Noisy {
 		fmt.Fprintln(w, "  note: uncertainty above 5%; the machine was busy (rerun with more --samples)")
 	}

@@ -81,6 +81,7 @@ Examples:
 			&cli.IntFlag{Name: "samples", Category: timing, Usage: "timed pairs per configuration and pass (default 15 GPU, 2 CPU)"},
 			&cli.IntFlag{Name: "passes", Category: timing, Usage: "times to go over the whole grid, taking each depth's fastest execution over them; earlier passes are kept as OUT.passN.jsonl (default 1 GPU, 3 CPU)"},
 			&cli.StringFlag{Name: "estimator", Category: timing, Usage: "how samples become a latency: median, or min (the floor; default on the CPU)"},
+			clockFlag(timing),
 			&cli.Float64Flag{Name: "noise", Category: timing, Value: profiler.DefaultNoise, Usage: "relative uncertainty above which a point is re-measured, then flagged noisy (median: IQR/median; min: gap to the second-fastest sample)"},
 			withCategory(threadsFlag, timing),
 			&cli.IntFlag{Name: "workers", Category: timing, Value: 1, Usage: "compiling processes per GPU; compilation, not timing, bounds GPU sweeps. One times at a time while the others are frozen (XLA autotuning runs kernels)"},
@@ -123,7 +124,7 @@ func sweepOptions(c *cli.Context) (profiler.PlanOptions, error) {
 	opts := profiler.PlanOptions{Device: c.String("device"), Plugin: c.String("plugin"), Runner: strings.Fields(c.String("runner")),
 		Preset: c.String("preset"), Blocks: c.Bool("blocks"), Validation: intFlag(c, "validation"),
 		Batch: intFlag(c, "batch"), DType: c.String("dtype"), Warmup: intFlag(c, "warmup"), Samples: intFlag(c, "samples"),
-		Passes: intFlag(c, "passes"), Estimator: c.String("estimator"), Noise: new(c.Float64("noise")),
+		Passes: intFlag(c, "passes"), Estimator: c.String("estimator"), Clock: c.String("clock"), Noise: new(c.Float64("noise")),
 		Workers: new(c.Int("workers")), WorkerCommand: selfRunner(c.String("plugin")), Threads: threadsOption(c), Version: version}
 	for _, d := range []struct {
 		flag string

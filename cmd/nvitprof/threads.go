@@ -40,3 +40,10 @@ func withCategory(f *cli.IntFlag, category string) *cli.IntFlag {
 	g.Category = category
 	return &g
 }
+
+// clockFlag chooses the clock that times executions, in a help category.
+func clockFlag(category string) cli.Flag {
+	return &cli.StringFlag{Name: "clock", Category: category,
+		Usage: "what times executions: wall, or cpu (the process's CPU clock: time other programs hold the core does not count; " +
+			"one thread on the CPU only, and its default there)"}
+}

@@ -75,6 +75,28 @@ type Method struct {
 	// keeping the fastest of its passes (0 and 1: once). Passes minutes
 	// apart see a shared machine's slow spells at different times.
 	Passes int `json:"passes,omitempty"`
+	// Clock is what timed the executions: ClockWall (also when empty) or
+	// ClockCPU.
+	Clock string `json:"clock,omitempty"`
+}
+
+// The clocks a Method can name.
+const (
+	// ClockWall is the wall clock: what a user waits, everything included.
+	ClockWall = "wall"
+	// ClockCPU is the measuring process's CPU clock, for one thread on a
+	// CPU: it stops while another program holds the core, so a shared
+	// machine's time slices do not count (its caches' contention still
+	// does). On a dedicated core it reads what the wall clock reads.
+	ClockCPU = "cpu"
+)
+
+// ClockName is m's clock with the empty default spelled out.
+func (m Method) ClockName() string {
+	if m.Clock == "" {
+		return ClockWall
+	}
+	return m.Clock
 }
 
 // The latency estimators a Method can name.
@@ -123,6 +145,9 @@ func (h Header) Validate() error {
 	}
 	if e := h.Method.EstimatorName(); e != EstimatorMedian && e != EstimatorMin {
 		return fmt.Errorf("method.estimator %q: want %q or %q", h.Method.Estimator, EstimatorMedian, EstimatorMin)
+	}
+	if c := h.Method.ClockName(); c != ClockWall && c != ClockCPU {
+		return fmt.Errorf("method.clock %q: want %q or %q", h.Method.Clock, ClockWall, ClockCPU)
 	}
 	if h.Sampling != nil {
 		return h.Sampling.Validate()
@@ -179,6 +204,7 @@ func headerDiffs(h, other Header) []string {
 		diffs = append(diffs, fmt.Sprintf("method.noise_threshold %v vs %v", m.NoiseThreshold, o.NoiseThreshold))
 	}
 	str("method.estimator", m.EstimatorName(), o.EstimatorName())
+	str("method.clock", m.ClockName(), o.ClockName())
 	num("method.passes", max(m.Passes, 1), max(o.Passes, 1))
 	return diffs
 }
