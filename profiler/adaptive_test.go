@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
@@ -227,7 +228,7 @@ func TestAdaptivePassesAndWorkers(t *testing.T) {
 	run := func(workers int) (tablefmt.Table, tablefmt.Table) {
 		out := filepath.Join(t.TempDir(), "t.jsonl")
 		p := quickPlan(t, path, "?noise=0.05&seed=3", PlanOptions{Passes: new(2), Workers: new(workers)})
-		if _, err := p.Run(context.Background(), out, RunOptions{}); err != nil {
+		if _, err := p.Run(context.Background(), out, RunOptions{Remeasure: new(time.Duration(0))}); err != nil {
 			t.Fatal(err)
 		}
 		last, _, err1 := tablefmt.ReadTable(out)

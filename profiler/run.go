@@ -1,6 +1,7 @@
 package profiler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,7 +43,16 @@ type RunOptions struct {
 	// Again says how to continue after an interruption or to retry failed
 	// configurations, e.g. "rerun with --resume"; it ends those errors.
 	Again string
+	// Remeasure is the time the last pass of a multi-pass sweep may spend
+	// measuring again the configurations whose passes disagree (see
+	// Agreement); nil: as long as the longest earlier pass of this run took,
+	// at least MinRemeasure; 0: none.
+	Remeasure *time.Duration
 }
+
+// MinRemeasure is the least default time for measuring disagreeing
+// configurations again (RunOptions.Remeasure).
+const MinRemeasure = 30 * time.Second
 
 // Progress follows one pass of a sweep.
 type Progress interface {
@@ -69,6 +79,9 @@ type RunResult struct {
 	// Adaptive is what an adaptive sweep (PlanOptions.Adaptive) did; nil
 	// for a sweep of the whole grid.
 	Adaptive *AdaptiveResult
+	// Agreement is how far the passes of a multi-pass sweep confirm each
+	// row; zero with one pass.
+	Agreement Agreement
 }
 
 // Busy reports whether the passes disagreed by more than BusySpread.
@@ -219,10 +232,16 @@ func SweepTable(ctx context.Context, out string, h tablefmt.Header, configs []ta
 			ps.label = fmt.Sprintf("sweep pass %d/%d", i+1, len(files))
 			ps.header.Notes = append(slices.Clone(h.Notes), passNote(out, i, len(files)))
 		}
+		var last *lastPass
 		if i == len(files)-1 && len(earlier) > 0 {
+			last = newLastPass(h, res.Passes, opts)
+			if b := last.budget; b != nil && opts.Log != nil {
+				fmt.Fprintf(opts.Log, "%s: configurations whose passes disagree by more than %.0f%% are measured again, for up to %s in all\n",
+					out, 100*last.threshold, b.left.Round(time.Second))
+			}
 			ps.measurers = make([]Measurer, len(measurers))
 			for k, m := range measurers {
-				ps.measurers[k] = FloorOfPasses(m, earlier, &spread)
+				ps.measurers[k] = floorOfPasses(m, earlier, &spread, last)
 			}
 		}
 		if i > 0 {
@@ -230,6 +249,9 @@ func SweepTable(ctx context.Context, out string, h tablefmt.Header, configs []ta
 		}
 		t, pr, err := ps.run(ctx, configs, opts)
 		res.Passes, res.Header = append(res.Passes, pr), ps.header
+		if last != nil {
+			res.Agreement = last.agreement()
+		}
 		var f *FailedError
 		if errors.As(err, &f) {
 			failed = failed.join(f)
@@ -263,4 +285,35 @@ func keysOf(t tablefmt.Table) map[string]bool {
 		keys[r.Key()] = true
 	}
 	return keys
+}
+
+// newLastPass is the shared state of the last pass of a sweep under h,
+// after the passes done: its re-measuring budget (RunOptions.Remeasure).
+func newLastPass(h tablefmt.Header, done []PassResult, opts RunOptions) *lastPass {
+	last := &lastPass{threshold: cmp.Or(h.Method.NoiseThreshold, DefaultNoise)}
+	budget := MinRemeasure
+	for _, p := range done {
+		budget = max(budget, p.Elapsed)
+	}
+	if opts.Remeasure != nil {
+		budget = *opts.Remeasure
+	}
+	if budget > 0 {
+		last.budget = &remeasureBudget{left: budget}
+	}
+	return last
+}
+
+// agreement is what the last pass found: confirmed rows, and what
+// measuring again cost. Rows resumed from the table are not counted.
+func (l *lastPass) agreement() Agreement {
+	l.agree.mu.Lock()
+	defer l.agree.mu.Unlock()
+	a := Agreement{Configs: l.agree.configs, Confirmed: l.agree.confirms, Threshold: l.threshold}
+	if b := l.budget; b != nil {
+		b.mu.Lock()
+		a.Again, a.Spent, a.Budget = b.remeasure, b.spent, b.left+b.spent
+		b.mu.Unlock()
+	}
+	return a
 }

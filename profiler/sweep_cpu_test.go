@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
@@ -36,7 +37,7 @@ func TestPlanRunTwoPassesOnCPU(t *testing.T) {
 	}
 	threads := runtime.GOMAXPROCS(0)
 	var log bytes.Buffer
-	res, err := plan.Run(t.Context(), out, RunOptions{Log: &log})
+	res, err := plan.Run(t.Context(), out, RunOptions{Log: &log, Remeasure: new(time.Duration(0))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
@@ -80,6 +81,7 @@ Examples:
 			&cli.IntFlag{Name: "warmup", Category: timing, Usage: "untimed executions per depth (default 3 GPU, 1 CPU)"},
 			&cli.IntFlag{Name: "samples", Category: timing, Usage: "timed pairs per configuration and pass (default 15 GPU, 2 CPU)"},
 			&cli.IntFlag{Name: "passes", Category: timing, Usage: "times to go over the whole grid, taking each depth's fastest execution over them; earlier passes are kept as OUT.passN.jsonl (default 1 GPU, 3 CPU)"},
+			&cli.DurationFlag{Name: "remeasure", Category: timing, Usage: "time the last pass may spend measuring again configurations whose passes disagree (default: as long as the longest earlier pass, at least 30s; 0: none)"},
 			&cli.StringFlag{Name: "estimator", Category: timing, Usage: "how samples become a latency: median, or min (the floor; default on the CPU)"},
 			clockFlag(timing),
 			&cli.Float64Flag{Name: "noise", Category: timing, Value: profiler.DefaultNoise, Usage: "relative uncertainty above which a point is re-measured, then flagged noisy (median: IQR/median; min: gap to the second-fastest sample)"},
@@ -107,8 +109,14 @@ func runSweep(c *cli.Context) error {
 	if out == "" {
 		return usagef("--out FILE is required: where the table goes")
 	}
-	res, err := plan.Run(c.Context, out, profiler.RunOptions{Resume: c.Bool("resume"), Log: c.App.ErrWriter,
-		Progress: passProgress(c.App.ErrWriter, c.Bool("quiet")), Again: "rerun with --resume"})
+	ro := profiler.RunOptions{Resume: c.Bool("resume"), Log: c.App.ErrWriter,
+		Progress: passProgress(c.App.ErrWriter, c.Bool("quiet")), Again: "rerun with --resume"}
+	if c.IsSet("remeasure") {
+		if ro.Remeasure = new(c.Duration("remeasure")); *ro.Remeasure < 0 {
+			return usagef("--remeasure %s: want a duration of at least 0", *ro.Remeasure)
+		}
+	}
+	res, err := plan.Run(c.Context, out, ro)
 	printPassSpread(c.App.ErrWriter, res, out)
 	printAdaptive(c.App.ErrWriter, res)
 	if errors.Is(err, profiler.ErrTableExists) {
@@ -217,8 +225,23 @@ func printPassSpread(w io.Writer, res profiler.RunResult, path string) {
 		return
 	}
 	fmt.Fprintf(w, "%s: the passes of a configuration were %.1f%% apart (median over %d)\n", path, 100*res.Spread, res.SpreadN)
-	if res.Busy() {
-		fmt.Fprintf(w, "warning: more than %.0f%%: the machine was busy and this table may be off by that much; measure again at a quieter time or with more --passes\n",
-			100*profiler.BusySpread)
+	a := res.Agreement
+	if a.Configs == 0 { // a resumed last pass: only the spread is known
+		if res.Busy() {
+			fmt.Fprintf(w, "warning: more than %.0f%%: the machine was busy and this table may be off by that much; measure again at a quieter time or with more --passes\n",
+				100*profiler.BusySpread)
+		}
+		return
 	}
+	if a.Again > 0 {
+		fmt.Fprintf(w, "%s: %d measurements taken again where passes disagreed (%s of %s allowed)\n",
+			path, a.Again, a.Spent.Round(time.Second), a.Budget.Round(time.Second))
+	}
+	verdict := "the table is fit for use"
+	if !a.Fit() {
+		verdict = fmt.Sprintf("warning: the table is not fit for use (below %.0f%%): the machine was too busy; measure again at a quieter time, "+
+			"or with more --passes or a longer --remeasure", 100*profiler.FitShare)
+	}
+	fmt.Fprintf(w, "%s: the two fastest passes agree within %.0f%% for %.1f%% of %d configurations: %s\n",
+		path, 100*a.Threshold, 100*a.Share(), a.Configs, verdict)
 }

@@ -52,8 +52,9 @@ type Row struct {
 	// by depth (nil: not recorded, e.g. imported or median rows).
 	Floors *Floors `json:"floors,omitempty"`
 	// PassesMS, in a row that combines the passes of a multi-pass sweep
-	// (Header.Method.Passes), is each pass's own latency in pass order, ms;
-	// the last pass wrote the row. MedianMS is their combination, depth by
+	// (Header.Method.Passes), is each pass's own latency in pass order, ms,
+	// then those of the measurements the last pass took again because the
+	// passes disagreed; the last pass wrote the row. MedianMS is their combination, depth by
 	// depth from Floors when the row has them. Nil: one pass, or not
 	// recorded (tables written before this field put them in Note).
 	PassesMS []float64 `json:"passes_ms,omitempty"`
