@@ -47,8 +47,8 @@ func ParseDevice(name string) (kind string, index int, err error) {
 	kind, num, hasNum := strings.Cut(strings.ToLower(strings.TrimSpace(name)), ":")
 	switch kind {
 	case KindCPU:
-		if hasNum && num != "0" {
-			return "", 0, fmt.Errorf("unknown device %q: the cpu device has no index (use \"cpu\")", name)
+		if hasNum {
+			return "", 0, fmt.Errorf("unknown device %q: the CPU is \"cpu\", without an index", name)
 		}
 		return KindCPU, 0, nil
 	case KindCUDA, "gpu":
@@ -56,8 +56,8 @@ func ParseDevice(name string) (kind string, index int, err error) {
 			return KindCUDA, 0, nil
 		}
 		i, err := strconv.Atoi(num)
-		if err != nil || i < 0 {
-			return "", 0, fmt.Errorf("unknown device %q: want cuda:N with N a GPU number", name)
+		if err != nil || i < 0 || strconv.Itoa(i) != num {
+			return "", 0, fmt.Errorf("unknown device %q: want cuda:N, N a GPU number (0, 1, ...; see nvitprof devices)", name)
 		}
 		return KindCUDA, i, nil
 	}

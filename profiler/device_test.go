@@ -24,6 +24,9 @@ func TestParseDevice(t *testing.T) {
 		{in: "cuda:-1", bad: true},
 		{in: "cuda:x", bad: true},
 		{in: "cpu:1", bad: true},
+		{in: "cpu:0", bad: true},
+		{in: "cuda:01", bad: true},
+		{in: "cuda:+1", bad: true},
 		{in: "tpu:0", bad: true},
 		{in: "", bad: true},
 	} {

@@ -260,8 +260,8 @@ func (p *gomlxPrepared) Time(ctx context.Context) (tablefmt.Row, error) {
 	if p.m.timing.Estimator == tablefmt.EstimatorMin {
 		row.Floors = &tablefmt.Floors{Depths: p.depths, MS: t.Floors}
 	}
-	if row.MedianMS < 0 {
-		// Differences of noisy timings of a tiny unit can dip below zero.
+	if row.MedianMS <= 0 {
+		// Differences of noisy timings of a tiny unit can dip to zero or below.
 		row.Note = fmt.Sprintf("differential estimate %.4g ms %s", row.MedianMS, clippedNote)
 		row.MedianMS, row.Noisy = 0, true
 	}

@@ -49,7 +49,7 @@ func CombinePasses(last tablefmt.Row, earlier []tablefmt.Row) tablefmt.Row {
 		out.Floors = &floors
 		est := (floors.MS[1] - floors.MS[0]) / float64(floors.Depths[1]-floors.Depths[0])
 		out.MedianMS = max(est, 0)
-		if est < 0 {
+		if est <= 0 {
 			out.Noisy = true
 			out.Note = joinNotes(out.Note, fmt.Sprintf("the floors' estimate %.4g ms %s", est, clippedNote))
 		}

@@ -182,6 +182,9 @@ func (p *Plan) Run(ctx context.Context, out string, opts RunOptions) (RunResult,
 			return RunResult{}, err
 		}
 	}
+	if err := p.checkMemory(); err != nil {
+		return RunResult{}, err
+	}
 	var res RunResult
 	run := func() error {
 		h := p.Header

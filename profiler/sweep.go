@@ -85,6 +85,12 @@ func Sweep(ctx context.Context, configs []tablefmt.Row, measurers []Measurer, w 
 		done     int
 	)
 	record := func(row tablefmt.Row, err error) {
+		if err == nil {
+			// A row its readers would refuse is a failure, retried on resume.
+			if cerr := row.CheckLatency(); cerr != nil {
+				err = fmt.Errorf("implausible measurement: %w", cerr)
+			}
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		done++

@@ -1,8 +1,10 @@
 package profiler
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -42,7 +44,7 @@ type countingPrepared struct {
 func (p countingPrepared) Time(context.Context) (tablefmt.Row, error) {
 	p.m.timed.Add(1)
 	row := p.row
-	row.MedianMS, row.Samples = p.m.ms, 1
+	row.MedianMS, row.Samples, row.Noisy = p.m.ms, 1, p.m.ms == 0
 	return row, nil
 }
 
@@ -67,5 +69,23 @@ func TestSweepStopsAtFirstWriteError(t *testing.T) {
 	}
 	if n := m.timed.Load(); n != 1 {
 		t.Errorf("%d configurations timed; want the sweep to stop after the first failed write", n)
+	}
+}
+
+// A measurement its table's readers would refuse (a latency above
+// tablefmt.MaxMS) is a failed configuration, retried on resume, not a row.
+func TestSweepRefusesImplausibleRows(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := tablefmt.NewWriter(&buf, cpuHeader(), tablefmt.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	configs := []tablefmt.Row{{Kind: tablefmt.KindMLP, EMB: 16, MLP: 32}}
+	res, err := Sweep(t.Context(), configs, []Measurer{&countingMeasurer{ms: 2 * tablefmt.MaxMS}}, w, SweepOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Measured != 0 || len(res.Failed) != 1 || !strings.Contains(res.Failed[0].Error(), "implausible measurement") {
+		t.Errorf("measured %d, failed %v; want the row refused", res.Measured, res.Failed)
 	}
 }

@@ -118,6 +118,9 @@ func runSweep(c *cli.Context) error {
 	}
 	res, err := plan.Run(c.Context, out, ro)
 	printPassSpread(c.App.ErrWriter, res, out)
+	if oe := (*profiler.OptionError)(nil); errors.As(err, &oe) {
+		return optionUsage(err) // the grid does not fit: a usage error
+	}
 	printAdaptive(c.App.ErrWriter, res)
 	if errors.Is(err, profiler.ErrTableExists) {
 		return fmt.Errorf("%w: add --resume to continue it, or choose another --out", err)
