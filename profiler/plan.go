@@ -159,6 +159,9 @@ func NewPlan(opts PlanOptions) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opts.Shards != 0 {
+		h.Shard = &tablefmt.Shard{Index: opts.Shard, Count: opts.Shards, Plan: p.Grid.Record()}
+	}
 	s, err := planAdaptive(opts.Adaptive, configs, &h)
 	if err != nil {
 		return nil, err

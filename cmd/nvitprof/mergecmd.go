@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/urfave/cli/v2"
 )
 
@@ -53,6 +55,11 @@ func mergeAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if merged.Header.Shard != nil {
+		if err := mergeShards(c, tables, &merged); err != nil {
+			return err
+		}
+	}
 	if err := writeOutput(c, "out", out, merged.WriteJSONL); err != nil {
 		return err
 	}
@@ -61,5 +68,22 @@ func mergeAction(c *cli.Context) error {
 		kept = "; " + duplicatesLine(dups)
 	}
 	fmt.Fprintf(c.App.ErrWriter, "%s: %d rows from %d tables%s\n", out, len(merged.Rows), len(tables), kept)
+	return nil
+}
+
+// mergeShards checks that the shards cover their grid exactly once and makes
+// the merged header the whole grid's.
+func mergeShards(c *cli.Context, tables []tablefmt.Opened, merged *tablefmt.Table) error {
+	names := c.Args().Slice()
+	ts := make([]tablefmt.Table, len(tables))
+	for i, o := range tables {
+		ts[i] = o.Table
+	}
+	if err := profiler.CheckShards(names, ts); err != nil {
+		return err
+	}
+	s := merged.Header.Shard
+	merged.Header.Shard = nil
+	merged.Header.Notes = append(slices.Clone(merged.Header.Notes), fmt.Sprintf("merged from %d shards", s.Count))
 	return nil
 }

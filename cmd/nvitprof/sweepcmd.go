@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -74,7 +73,8 @@ Examples:
 			&cli.BoolFlag{Name: "blocks", Category: grid, Usage: "measure whole blocks over the full product instead of decomposed sub-blocks"},
 			&cli.IntFlag{Name: "validation", Category: grid, Usage: "full blocks measured to check that attention + MLP add up (default: the preset's)"},
 			&cli.StringFlag{Name: "models", Category: grid, Usage: "whole models to measure, comma-separated presets (\"none\" for none; default: the preset's)"},
-			&cli.StringFlag{Name: "shard", Category: grid, Usage: "measure shard `I/N` of the grid (0-based), to split it across machines; join with nvitprof merge"},
+			&cli.StringFlag{Name: "shard", Category: grid, Usage: "measure shard `I/N` of the grid (0-based), to split it across machines; " +
+				"auto reads a Slurm job array's task, auto/N a Kubernetes Indexed Job's index; join the shards with nvitprof merge"},
 			&cli.IntFlag{Name: "batch", Category: timing, Usage: "images per execution (default: 256 on GPUs, the preset's on the CPU)"},
 			&cli.StringFlag{Name: "dtype", Category: timing, Usage: "float32, bfloat16 or float16 (default: bfloat16 on GPUs, float32 on the CPU)"},
 			&cli.StringFlag{Name: "depths", Category: timing, Usage: "the two stack depths of differential timing (default 2,10 on GPUs, 1,3 on the CPU)"},
@@ -153,7 +153,7 @@ func sweepOptions(c *cli.Context) (profiler.PlanOptions, error) {
 		opts.Models = strings.Split(c.String("models"), ",")
 	}
 	if s := c.String("shard"); s != "" {
-		i, n, err := parseShard(s)
+		i, n, err := profiler.ParseShard(s, os.Getenv)
 		if err != nil {
 			return opts, usageError{err}
 		}
@@ -170,16 +170,6 @@ func sweepOptions(c *cli.Context) (profiler.PlanOptions, error) {
 		opts.Depths = d
 	}
 	return opts, nil
-}
-
-func parseShard(s string) (int, int, error) {
-	a, b, ok := strings.Cut(s, "/")
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return 0, 0, fmt.Errorf("--shard %q: want I/N with 0 <= I < N", s)
-	}
-	return i, n, nil
 }
 
 // sweepUsage is optionUsage for a sweep: a custom grid (no preset) that

@@ -45,6 +45,9 @@ type Header struct {
 	// Sampling, in a table an adaptive sweep wrote, is how its
 	// configurations were chosen; nil: every configuration of the grid.
 	Sampling *Sampling `json:"sampling,omitempty"`
+	// Shard, in a table that holds one shard of a sweep split across
+	// machines, says which (nil: the whole grid).
+	Shard *Shard `json:"shard,omitempty"`
 
 	Source          string    `json:"source,omitempty"` // where the rows came from, when not measured by this nvitprof (an imported file)
 	NVitProfVersion string    `json:"nvitprof_version,omitempty"`
@@ -149,6 +152,11 @@ func (h Header) Validate() error {
 	if c := h.Method.ClockName(); c != ClockWall && c != ClockCPU {
 		return fmt.Errorf("method.clock %q: want %q or %q", h.Method.Clock, ClockWall, ClockCPU)
 	}
+	if h.Shard != nil {
+		if err := h.Shard.Validate(); err != nil {
+			return err
+		}
+	}
 	if h.Sampling != nil {
 		return h.Sampling.Validate()
 	}
@@ -168,7 +176,11 @@ func (h Header) Compatible(other Header) error {
 }
 
 // headerDiffs lists the fields that make h and other incompatible.
-func headerDiffs(h, other Header) []string {
+func headerDiffs(h, other Header) []string { return diffs(h, other, false) }
+
+// diffs lists the fields that make h and other incompatible; with
+// anyShard, shards of one split are compatible (merging them).
+func diffs(h, other Header, anyShard bool) []string {
 	var diffs []string
 	str := func(name, a, b string) {
 		if a != b {
@@ -206,6 +218,9 @@ func headerDiffs(h, other Header) []string {
 	str("method.estimator", m.EstimatorName(), o.EstimatorName())
 	str("method.clock", m.ClockName(), o.ClockName())
 	num("method.passes", max(m.Passes, 1), max(o.Passes, 1))
+	if d := shardDiff(h.Shard, other.Shard, anyShard); d != "" {
+		diffs = append(diffs, d)
+	}
 	return diffs
 }
 

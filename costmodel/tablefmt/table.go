@@ -94,7 +94,8 @@ func (t Table) WriteJSONL(w io.Writer) error {
 }
 
 // Merge combines tables measured under compatible headers (see
-// Header.Compatible) into one with the first table's header. A configuration
+// Header.Compatible; shards of one split are compatible) into one with the
+// first table's header. A configuration
 // measured more than once keeps its last row, at the position of its first
 // occurrence.
 func Merge(tables ...Table) (Table, error) {
@@ -104,7 +105,7 @@ func Merge(tables ...Table) (Table, error) {
 	out := Table{Header: tables[0].Header}
 	at := map[string]int{}
 	for i, t := range tables {
-		if d := headerDiffs(out.Header, t.Header); len(d) > 0 {
+		if d := diffs(out.Header, t.Header, true); len(d) > 0 {
 			return Table{}, fmt.Errorf("tablefmt: merge: table %d disagrees with table 1: %s", i+1, strings.Join(d, "; "))
 		}
 		for _, r := range t.Rows {
