@@ -42,7 +42,7 @@ Examples:
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "cost model `FILE` written by nvitprof fit (instead of --table)"},
 			&cli.StringFlag{Name: "weights", Aliases: []string{"w"}, Usage: "dense model `FILE` (safetensors, timm DeiT naming)"},
 			&cli.StringFlag{Name: "arch", Aliases: []string{"a"}, Usage: "its architecture `FILE` (NViT dim JSON); default: the one recorded in the weights"},
-			dataFlag,
+			dataFlag, deviceFlag, pluginFlag,
 			&cli.Float64Flag{Name: "target", Category: sel, Value: 0.5, Usage: "predicted latency to reach, as a fraction of the dense model's"},
 			&cli.Float64Flag{Name: "eta", Category: sel, Value: pruner.DefaultEta, Usage: "latency weight of the normalised score I/mean(I) − eta·ΔLat/mean(ΔLat); 0 = latency-blind"},
 			&cli.BoolFlag{Name: "raw-eta", Category: sel, Usage: "NViT's raw score I − eta·ΔLat[s] (NViT used eta 5e-4)"},
@@ -132,7 +132,7 @@ func runPrune(c *cli.Context) error {
 		return err
 	}
 	opt.Eval = test.Head(c.Int("eval-images"))
-	dev, err := openCPU()
+	dev, err := openTrainDevice(c)
 	if err != nil {
 		return err
 	}

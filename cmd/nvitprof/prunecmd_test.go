@@ -15,6 +15,7 @@ import (
 
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
+	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/nvitprof/nvitprof/pruner"
 )
 
@@ -209,7 +210,7 @@ func tinyInputs(t *testing.T, dir string) {
 	imageFolder(t, dir)
 	s := arch.Spec{Name: "vit", Image: 8, Patch: 4, Channels: 1, Classes: 2, ExtraTokens: 1, EMB: 8,
 		Blocks: arch.Uniform(2, arch.Block{Heads: 2, QK: 4, V: 4, MLP: 8})}
-	dev, err := openCPU()
+	dev, err := profiler.OpenDevice(profiler.KindCPU, profiler.DeviceOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func TestShardChild(t *testing.T) {
 // The examples' sweeps take the shard from the scheduler and resume.
 func TestSchedulerExamples(t *testing.T) {
 	for file, want := range map[string]string{
-		"../../examples/slurm/sweep.sbatch":         "--shard auto ",
+		"../../examples/slurm/sweep.sbatch":        "--shard auto ",
 		"../../examples/kubernetes/sweep-job.yaml": "--shard auto/8",
 	} {
 		data, err := os.ReadFile(file)

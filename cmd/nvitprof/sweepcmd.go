@@ -155,7 +155,7 @@ func sweepOptions(c *cli.Context) (profiler.PlanOptions, error) {
 	if s := c.String("shard"); s != "" {
 		i, n, err := profiler.ParseShard(s, os.Getenv)
 		if err != nil {
-			return opts, usageError{err}
+			return opts, usagef("--%v", err)
 		}
 		opts.Shard, opts.Shards = i, n
 	}

@@ -29,15 +29,27 @@ func loadData(spec string, s arch.Spec) (train, test *pruner.Dataset, err error)
 	return train, test, err
 }
 
-// openCPU opens the pure-Go backend (ops run sequentially: see profiler.OpenDevice).
-func openCPU() (*profiler.Device, error) { return profiler.OpenDevice("cpu", profiler.DeviceOptions{}) }
+// openTrainDevice opens --device (with --plugin) for training, pruning or
+// inference: the pure-Go backend on the CPU (also when the command has no
+// --device), XLA with the CUDA plugin on a GPU.
+func openTrainDevice(c *cli.Context) (*profiler.Device, error) {
+	name := c.String("device")
+	if name == "" {
+		name = profiler.KindCPU
+	}
+	if _, _, err := profiler.ParseDevice(name); err != nil {
+		return nil, usageError{fmt.Errorf("--device: %w", err)}
+	}
+	return profiler.OpenDevice(name, profiler.DeviceOptions{Plugin: c.String("plugin")})
+}
 
 func trainCmd() *cli.Command {
 	const model, opt = "Model", "Training"
 	return &cli.Command{
 		Name:  "train",
-		Usage: "train a small ViT from scratch on the CPU (AdamW, cosine schedule) and write it as safetensors + arch JSON",
-		Description: `Trains a ViT with nvitprof's own GoMLX graphs on GoMLX's pure-Go backend and writes
+		Usage: "train a small ViT from scratch (AdamW, cosine schedule) and write it as safetensors + arch JSON",
+		Description: `Trains a ViT with nvitprof's own GoMLX graphs (float32) on --device: GoMLX's pure-Go
+backend on the CPU, XLA with a CUDA PJRT plugin on cuda:N. It writes
 DIR/model.safetensors (timm DeiT naming) and DIR/model.json (the architecture, an NViT dim
 file), ready for nvitprof prune. The default model takes MNIST's 28×28 digits as four
 14×14 patches (5 tokens with the cls token). A DIR that holds either file is refused
@@ -46,7 +58,7 @@ Examples:
   nvitprof train --out mnist-vit
   nvitprof train --data cifar10:cifar-10-batches-bin --image 32 --patch 4 --channels 3 --emb 96 --out cifar-vit`,
 		Flags: []cli.Flag{
-			dataFlag,
+			dataFlag, deviceFlag, pluginFlag,
 			&cli.IntFlag{Name: "image", Category: model, Value: 28, Usage: "image side"},
 			&cli.IntFlag{Name: "patch", Category: model, Value: 14, Usage: "patch side"},
 			&cli.IntFlag{Name: "channels", Category: model, Value: 1, Usage: "input channels"},
@@ -114,7 +126,7 @@ func trainModel(c *cli.Context, s arch.Spec, data string, opt pruner.TrainOption
 	if err != nil {
 		return trained{}, err
 	}
-	dev, err := openCPU()
+	dev, err := openTrainDevice(c)
 	if err != nil {
 		return trained{}, err
 	}
