@@ -83,8 +83,8 @@ type Finder struct {
 }
 
 // Find runs each candidate with a one-line script that imports torch and
-// returns the first that succeeds. A candidate that is the same file as one
-// already tried is skipped. When none succeeds the error is a
+// returns the first that succeeds. A candidate at the same path as one
+// already tried (python3 on PATH being /usr/bin/python3) is skipped. When none succeeds the error is a
 // *NoPythonError listing every attempt.
 func (f Finder) Find(ctx context.Context) (Python, error) {
 	candidates := f.Candidates
@@ -103,8 +103,10 @@ func (f Finder) Find(ctx context.Context) (Python, error) {
 			tried = append(tried, Attempt{c, errors.New("not found")})
 			continue
 		}
-		if real, err := filepath.EvalSymlinks(path); err == nil {
-			path = real
+		// Not resolved further: a virtual environment's python is a link to
+		// the system's, with other packages.
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
 		}
 		if seen[path] {
 			continue

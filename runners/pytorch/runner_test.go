@@ -2,6 +2,8 @@ package pytorch
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,6 +15,7 @@ import (
 // measures two tiny configurations. It needs an interpreter with torch;
 // without one it is skipped, saying so.
 func TestRunnerThroughProfiler(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir()) // where the script is written
 	o, err := ParseSpec("pytorch:device=cpu,threads=1")
 	if err != nil {
 		t.Fatal(err)
@@ -23,6 +26,9 @@ func TestRunnerThroughProfiler(t *testing.T) {
 	}
 	if err != nil {
 		t.Fatal(err)
+	}
+	if dir := filepath.Dir(cmd.Argv[1]); !strings.HasPrefix(dir, os.Getenv("XDG_CACHE_HOME")) {
+		t.Errorf("script written to %s, outside the cache directory", dir)
 	}
 	h := tablefmt.Header{Version: tablefmt.FormatVersion, DType: "float32", Batch: 2, Tokens: 17,
 		Image: 16, Patch: 4, Channels: 3, Classes: 10,
