@@ -400,11 +400,12 @@ def row_key(row):
     """A row's configuration as tablefmt.Row.Key writes it."""
     kind = row.get("kind")
     if kind == "attn":
-        return "attn emb=%d heads=%d qk=%d v=%d" % (row.get("emb", 0), row.get("heads", 0), row.get("qk", 0), row.get("v", 0))
+        return "attn emb=%d heads=%d qk=%d v=%d" % tuple(row.get(k, 0) for k in ("emb", "heads", "qk", "v"))
     if kind == "mlp":
         return "mlp emb=%d mlp=%d" % (row.get("emb", 0), row.get("mlp", 0))
     if kind == "block":
-        return "block emb=%d heads=%d qk=%d v=%d mlp=%d" % tuple(row.get(k, 0) for k in ("emb", "heads", "qk", "v", "mlp"))
+        return "block emb=%d heads=%d qk=%d v=%d mlp=%d" % tuple(
+            row.get(k, 0) for k in ("emb", "heads", "qk", "v", "mlp"))
     if kind == "rest":
         return "rest emb=%d" % row.get("emb", 0)
     if kind == "model":
@@ -731,8 +732,8 @@ def load_torch(opts):
         import torch as _torch
         import torch.nn.functional as _F
     except ImportError as e:
-        raise RunnerError("cannot import torch in %s: %s (install it: apt-get install python3-torch, or pip install torch)"
-                          % (sys.executable, e))
+        raise RunnerError("cannot import torch in %s: %s (install it: apt-get install python3-torch, "
+                          "or pip install torch)" % (sys.executable, e))
     torch, F = _torch, _F
     # torch's thousands of long-lived objects would make every full
     # collection take tens of milliseconds: exempt them.

@@ -260,8 +260,8 @@ class Timing(unittest.TestCase):
 
     def test_warmup_runs_each_depth_untimed(self):
         c = FakeClock()
-        t = runner.time_differential(c.run("low", 1), c.run("high", 3), 1, 3, opts(warmup=2, samples=1, noise_threshold=1),
-                                     c.time_once)
+        o = opts(warmup=2, samples=1, noise_threshold=1)
+        t = runner.time_differential(c.run("low", 1), c.run("high", 3), 1, 3, o, c.time_once)
         self.assertEqual(c.calls[:4], ["low", "low", "high", "high"])
         self.assertAlmostEqual(t.estimate, 1)
 
