@@ -574,6 +574,9 @@ class Measurer:
         self.device, self.kind = opts.device, opts.device.split(":")[0]
         self.sdpa, self.compile = opts.attention == "sdpa", opts.compile
         self.prepared = None
+        # Where the time went, for the log line at the end.
+        self.configs, self.prepare_s, self.time_s = 0, 0.0, 0.0
+        self.rounds = {}
         self.probe()
 
     def probe(self):
@@ -603,6 +606,7 @@ class Measurer:
 
     def prepare(self, row):
         self.release()
+        start = time.perf_counter()
         depths = MODEL_DEPTHS if row.get("kind") in ("rest", "model") else self.depths
         # Seeds differ between the depths: every copy of either stack has its own weights.
         stacks = [Stack(self, row, d, seed) for d, seed in zip(depths, (1, 2))]
@@ -610,6 +614,7 @@ class Measurer:
             for s in stacks:
                 s.run()  # compiles
         self.prepared = (row, depths, stacks)
+        self.prepare_s += time.perf_counter() - start
 
     def time(self):
         if self.prepared is None:
@@ -617,12 +622,22 @@ class Measurer:
         row, depths, stacks = self.prepared
         self.prepared = None
         time_once = self.time_cuda if self.kind == "cuda" else time_cpu
+        start = time.perf_counter()
         gc.disable()  # no collection inside a timed execution
         try:
             t = time_differential(stacks[0].run, stacks[1].run, depths[0], depths[1], self.timing, time_once)
         finally:
             gc.enable()
+        self.time_s += time.perf_counter() - start
+        self.configs += 1
+        self.rounds[t.tries] = self.rounds.get(t.tries, 0) + 1
         return timing_reply(t, self.timing.estimator, depths)
+
+    def summary(self):
+        """Where the time went: preparing, timing, and how many rounds the timings took."""
+        rounds = ", ".join("%d×%d" % (n, k) for k, n in sorted(self.rounds.items()))
+        return "%d configurations timed: preparing %.1f s, timing %.1f s (configurations × rounds: %s)" % (
+            self.configs, self.prepare_s, self.time_s, rounds or "none")
 
     def time_cuda(self, run):
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -806,6 +821,7 @@ def serve(inp, out, argv):
     for line in iter(inp.readline, ""):
         rep = handle(m, line)
         proto.send(rep)
+    log(m.summary())
     return 0
 
 

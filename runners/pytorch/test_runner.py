@@ -353,6 +353,7 @@ class Protocol(unittest.TestCase):
         self.assertIn("unexpected request", tail[0]["error"])  # time without prepare
         self.assertEqual(tail[1], {"error": "prepare mlp emb=0 mlp=4: mlp row: emb must be positive"})
         self.assertIn("unexpected request", tail[2]["error"])
+        self.assertIn("5 configurations timed", err)  # the closing log line, on stderr
 
     def test_hello_errors(self):
         sdpa = hasattr(__import__("torch").nn.functional, "scaled_dot_product_attention")
