@@ -42,10 +42,11 @@ func (p scriptPrepared) Time(context.Context) (tablefmt.Row, error) {
 
 func (p scriptPrepared) Close() {}
 
-// The last pass measures a configuration again while its passes disagree,
-// up to maxRemeasures times and within the budget; the sweep counts the
-// configurations whose two fastest passes agree within the noise threshold.
-// Hand-made: three passes at 5% noise.
+// After the last pass, the configurations whose passes disagree are
+// measured again in up to maxRounds rounds, within the budget; the sweep
+// counts those whose two fastest measurements agree within the noise
+// threshold, and rewrites the table with their rows. Hand-made: three
+// passes at 5% noise.
 func TestLastPassMeasuresDisagreementAgain(t *testing.T) {
 	h := tablefmt.Header{Version: tablefmt.FormatVersion, Device: "test", Tokens: 5, Batch: 1,
 		Method: tablefmt.Method{Name: "differential", Passes: 3, NoiseThreshold: 0.05}}
@@ -63,12 +64,13 @@ func TestLastPassMeasuresDisagreementAgain(t *testing.T) {
 		name      string
 		budget    *time.Duration
 		again     int   // measurements taken again in all
+		rounds    int   // rounds of measuring again
 		confirmed int   // configurations confirmed
 		passes    []int // passes_ms entries per configuration
 		fit       bool
 	}{
-		{"default budget", nil, 1 + maxRemeasures, 2, []int{3, 4, 3 + maxRemeasures}, false},
-		{"no budget", new(time.Duration(0)), 0, 1, []int{3, 3, 3}, false},
+		{"default budget", nil, 1 + maxRounds, maxRounds, 2, []int{3, 4, 3 + maxRounds}, false},
+		{"no budget", new(time.Duration(0)), 0, 0, 1, []int{3, 3, 3}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &scriptMeasurer{script: script, n: map[string]int{}}
@@ -78,7 +80,7 @@ func TestLastPassMeasuresDisagreementAgain(t *testing.T) {
 				t.Fatal(err)
 			}
 			a := res.Agreement
-			if a.Configs != 3 || a.Confirmed != tc.confirmed || a.Again != tc.again || a.Fit() != tc.fit || a.Threshold != 0.05 {
+			if a.Configs != 3 || a.Confirmed != tc.confirmed || a.Again != tc.again || a.Rounds != tc.rounds || a.Fit() != tc.fit || a.Threshold != 0.05 {
 				t.Errorf("agreement %+v; want %d confirmed of 3, %d again", a, tc.confirmed, tc.again)
 			}
 			tab, _, err := tablefmt.ReadTable(out)
@@ -96,7 +98,6 @@ func TestLastPassMeasuresDisagreementAgain(t *testing.T) {
 }
 
 func TestConfirmed(t *testing.T) {
-	row := func(ms float64) tablefmt.Row { return tablefmt.Row{MedianMS: ms} }
 	for _, tc := range []struct {
 		ms   []float64
 		want bool
@@ -108,11 +109,7 @@ func TestConfirmed(t *testing.T) {
 		{[]float64{0, 0}, true},
 		{[]float64{0, 1}, false},
 	} {
-		var rows []tablefmt.Row
-		for _, v := range tc.ms {
-			rows = append(rows, row(v))
-		}
-		if got := confirmed(rows, 0.05); got != tc.want {
+		if got := confirmed(tablefmt.Row{PassesMS: tc.ms}, 0.05); got != tc.want {
 			t.Errorf("%v: %v", tc.ms, got)
 		}
 	}

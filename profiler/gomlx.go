@@ -59,6 +59,9 @@ func NewGoMLXMeasurer(dev *Device, h tablefmt.Header) (*GoMLXMeasurer, error) {
 		// The pure-Go backend allocates every intermediate tensor: collect
 		// between samples rather than inside them.
 		t.BeforeSample = runtime.GC
+		// A shared core changes speed under the CPU clock's feet: count the
+		// samples taken at full speed (SpeedGate).
+		t.Gate = &SpeedGate{}
 	}
 	return &GoMLXMeasurer{dev: dev, hdr: h, dtype: dt, timing: t}, nil
 }

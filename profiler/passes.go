@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
@@ -142,37 +141,19 @@ func (s *PassSpread) Median() (float64, int) {
 // configuration in the earlier passes' tables, and spread (if not nil)
 // learns how far apart the passes were.
 func FloorOfPasses(m Measurer, earlier []tablefmt.Table, spread *PassSpread) Measurer {
-	return floorOfPasses(m, earlier, spread, nil)
-}
-
-// lastPass is what the measurers of a sweep's last pass share: how far
-// apart the passes were, the budget for measuring disagreeing
-// configurations again, and how many ended confirmed.
-type lastPass struct {
-	spread    *PassSpread
-	budget    *remeasureBudget // nil: nothing is measured again
-	threshold float64
-	agree     agreementCounter
-}
-
-func floorOfPasses(m Measurer, earlier []tablefmt.Table, spread *PassSpread, last *lastPass) Measurer {
 	byKey := map[string][]tablefmt.Row{}
 	for _, t := range earlier {
 		for _, r := range t.Rows {
 			byKey[r.Key()] = append(byKey[r.Key()], r)
 		}
 	}
-	if last == nil {
-		last = &lastPass{}
-	}
-	last.spread = spread
-	return floorMeasurer{m, byKey, last}
+	return floorMeasurer{m, byKey, spread}
 }
 
 type floorMeasurer struct {
 	Measurer
 	earlier map[string][]tablefmt.Row
-	last    *lastPass
+	spread  *PassSpread
 }
 
 // Unwrap is the measurer f combines the passes of, for callers that look
@@ -184,41 +165,22 @@ func (f floorMeasurer) Prepare(ctx context.Context, row tablefmt.Row) (Prepared,
 	if err != nil {
 		return nil, err
 	}
-	return floorPrepared{p, f.earlier[row.Key()], f.last}, nil
+	return floorPrepared{p, f.earlier[row.Key()], f.spread}, nil
 }
 
 type floorPrepared struct {
 	Prepared
 	earlier []tablefmt.Row
-	last    *lastPass
+	spread  *PassSpread
 }
 
-// Time measures the configuration, and again while its passes disagree and
-// the pass's budget lasts: more executions can only lower the floors, and a
-// floor seen in two passes is confirmed.
 func (f floorPrepared) Time(ctx context.Context) (tablefmt.Row, error) {
 	row, err := f.Prepared.Time(ctx)
 	if err != nil {
 		return row, err
 	}
-	rows := append(slices.Clone(f.earlier), row)
-	if f.last.spread != nil {
-		f.last.spread.add(rows)
+	if f.spread != nil {
+		f.spread.add(append(slices.Clone(f.earlier), row))
 	}
-	for range maxRemeasures {
-		if confirmed(rows, f.last.threshold) || !f.last.budget.take() || ctx.Err() != nil {
-			break
-		}
-		start := time.Now()
-		again, err := f.Prepared.Time(ctx)
-		f.last.budget.spend(time.Since(start))
-		if err != nil {
-			break // the row measured first stands
-		}
-		rows = append(rows, again)
-	}
-	if len(f.earlier) > 0 {
-		f.last.agree.add(confirmed(rows, f.last.threshold))
-	}
-	return CombinePasses(rows[len(rows)-1], rows[:len(rows)-1]), nil
+	return CombinePasses(row, f.earlier), nil
 }

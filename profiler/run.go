@@ -1,7 +1,6 @@
 package profiler
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -49,10 +48,6 @@ type RunOptions struct {
 	// at least MinRemeasure; 0: none.
 	Remeasure *time.Duration
 }
-
-// MinRemeasure is the least default time for measuring disagreeing
-// configurations again (RunOptions.Remeasure).
-const MinRemeasure = 30 * time.Second
 
 // Progress follows one pass of a sweep.
 type Progress interface {
@@ -235,16 +230,10 @@ func SweepTable(ctx context.Context, out string, h tablefmt.Header, configs []ta
 			ps.label = fmt.Sprintf("sweep pass %d/%d", i+1, len(files))
 			ps.header.Notes = append(slices.Clone(h.Notes), passNote(out, i, len(files)))
 		}
-		var last *lastPass
 		if i == len(files)-1 && len(earlier) > 0 {
-			last = newLastPass(h, res.Passes, opts)
-			if b := last.budget; b != nil && opts.Log != nil {
-				fmt.Fprintf(opts.Log, "%s: configurations whose passes disagree by more than %.0f%% are measured again, for up to %s in all\n",
-					out, 100*last.threshold, b.left.Round(time.Second))
-			}
 			ps.measurers = make([]Measurer, len(measurers))
 			for k, m := range measurers {
-				ps.measurers[k] = floorOfPasses(m, earlier, &spread, last)
+				ps.measurers[k] = FloorOfPasses(m, earlier, &spread)
 			}
 		}
 		if i > 0 {
@@ -252,9 +241,6 @@ func SweepTable(ctx context.Context, out string, h tablefmt.Header, configs []ta
 		}
 		t, pr, err := ps.run(ctx, configs, opts)
 		res.Passes, res.Header = append(res.Passes, pr), ps.header
-		if last != nil {
-			res.Agreement = last.agreement()
-		}
 		var f *FailedError
 		if errors.As(err, &f) {
 			failed = failed.join(f)
@@ -264,6 +250,14 @@ func SweepTable(ctx context.Context, out string, h tablefmt.Header, configs []ta
 		earlier = append(earlier, t)
 	}
 	res.Spread, res.SpreadN = spread.Median()
+	if len(files) > 1 && res.SpreadN > 0 {
+		last := earlier[len(earlier)-1]
+		a, err := agree(ctx, out, last, measurers, remeasureBudget(res.Passes, opts), opts)
+		res.Agreement = a
+		if err != nil && ctx.Err() == nil {
+			return res, err
+		}
+	}
 	if failed != nil {
 		return res, failed
 	}
@@ -288,35 +282,4 @@ func keysOf(t tablefmt.Table) map[string]bool {
 		keys[r.Key()] = true
 	}
 	return keys
-}
-
-// newLastPass is the shared state of the last pass of a sweep under h,
-// after the passes done: its re-measuring budget (RunOptions.Remeasure).
-func newLastPass(h tablefmt.Header, done []PassResult, opts RunOptions) *lastPass {
-	last := &lastPass{threshold: cmp.Or(h.Method.NoiseThreshold, DefaultNoise)}
-	budget := MinRemeasure
-	for _, p := range done {
-		budget = max(budget, p.Elapsed)
-	}
-	if opts.Remeasure != nil {
-		budget = *opts.Remeasure
-	}
-	if budget > 0 {
-		last.budget = &remeasureBudget{left: budget}
-	}
-	return last
-}
-
-// agreement is what the last pass found: confirmed rows, and what
-// measuring again cost. Rows resumed from the table are not counted.
-func (l *lastPass) agreement() Agreement {
-	l.agree.mu.Lock()
-	defer l.agree.mu.Unlock()
-	a := Agreement{Configs: l.agree.configs, Confirmed: l.agree.confirms, Threshold: l.threshold}
-	if b := l.budget; b != nil {
-		b.mu.Lock()
-		a.Again, a.Spent, a.Budget = b.remeasure, b.spent, b.left+b.spent
-		b.mu.Unlock()
-	}
-	return a
 }

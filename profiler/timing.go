@@ -37,6 +37,12 @@ type TimingOptions struct {
 	// the process's CPU clock (see DefaultClock).
 	Clock string
 
+	// Gate, when set, is asked before and after each sample (pair) whether
+	// the machine ran at full speed; a sample during which it did not is
+	// taken again, up to GateTries times the samples in all, and counts
+	// only if no sample ran at full speed.
+	Gate *SpeedGate
+
 	now func() time.Time // the wall clock; nil is time.Now (tests use a fake one)
 }
 
@@ -120,18 +126,18 @@ func TimeDifferential(ctx context.Context, low, high RunFunc, lowDepth, highDept
 	}
 	span := float64(highDepth - lowDepth)
 	return timeRounds(ctx, opts, span, func() (samples, error) {
-		s := samples{perUnit: make([]float64, 0, opts.Samples), low: make([]float64, 0, opts.Samples),
-			high: make([]float64, 0, opts.Samples)}
-		for i := range opts.Samples {
+		var fast, slow samples
+		for try := 0; len(fast.perUnit) < opts.Samples && try < opts.gateTries(); try++ {
 			if err := ctx.Err(); err != nil {
 				return samples{}, err
 			}
 			if opts.BeforeSample != nil {
 				opts.BeforeSample()
 			}
+			full := opts.Gate == nil || opts.Gate.Fast()
 			var tl, th float64
 			var err error
-			if i%2 == 0 { // alternate the order so neither depth always runs first
+			if try%2 == 0 { // alternate the order so neither depth always runs first
 				if tl, err = opts.timeOnce(low); err == nil {
 					th, err = opts.timeOnce(high)
 				}
@@ -143,12 +149,32 @@ func TimeDifferential(ctx context.Context, low, high RunFunc, lowDepth, highDept
 			if err != nil {
 				return samples{}, err
 			}
-			s.perUnit = append(s.perUnit, (th-tl)/span)
-			s.low, s.high = append(s.low, tl), append(s.high, th)
+			into := &fast
+			if opts.Gate != nil && !(full && opts.Gate.Fast()) {
+				into = &slow // the machine slowed down before or after the pair
+			}
+			into.perUnit = append(into.perUnit, (th-tl)/span)
+			into.low, into.high = append(into.low, tl), append(into.high, th)
 		}
-		return s, nil
+		if len(fast.perUnit) == 0 {
+			return slow, nil // the machine never ran at full speed: the best there is
+		}
+		return fast, nil
 	}, low, high)
 }
+
+// gateTries is how many samples a round may take to get Samples at full
+// speed (GateTries times the samples with a Gate).
+func (o TimingOptions) gateTries() int {
+	if o.Gate == nil {
+		return o.Samples
+	}
+	return GateTries * o.Samples
+}
+
+// GateTries bounds the samples a round takes with a SpeedGate, as a
+// multiple of TimingOptions.Samples.
+const GateTries = 4
 
 // timeRounds warms up, measures, and re-measures while the result is noisy.
 // The median estimator keeps the quietest round; the min estimator pools

@@ -81,10 +81,10 @@ func TestPrintPassSpread(t *testing.T) {
 		{profiler.RunResult{Spread: 0.0449, SpreadN: 12}, "t.jsonl: the passes of a configuration were 4.5% apart (median over 12)\n"},
 		{profiler.RunResult{Spread: 0.24, SpreadN: 3}, "t.jsonl: the passes of a configuration were 24.0% apart (median over 3)\n" +
 			"warning: more than 10%: the machine was busy and this table may be off by that much; measure again at a quieter time or with more --passes\n"},
-		{profiler.RunResult{Spread: 0.24, SpreadN: 20, Agreement: profiler.Agreement{Configs: 20, Confirmed: 19, Again: 7,
+		{profiler.RunResult{Spread: 0.24, SpreadN: 20, Agreement: profiler.Agreement{Configs: 20, Confirmed: 19, Again: 7, Rounds: 2,
 			Spent: 12 * time.Second, Budget: 40 * time.Second, Threshold: 0.05}},
 			"t.jsonl: the passes of a configuration were 24.0% apart (median over 20)\n" +
-				"t.jsonl: 7 measurements taken again where passes disagreed (12s of 40s allowed)\n" +
+				"t.jsonl: 7 measurements taken again in 2 rounds where passes disagreed (12s of 40s allowed)\n" +
 				"t.jsonl: the two fastest passes agree within 5% for 95.0% of 20 configurations: the table is fit for use\n"},
 		{profiler.RunResult{Spread: 0.04, SpreadN: 20, Agreement: profiler.Agreement{Configs: 20, Confirmed: 17, Threshold: 0.05}},
 			"t.jsonl: the passes of a configuration were 4.0% apart (median over 20)\n" +

@@ -227,8 +227,8 @@ func printPassSpread(w io.Writer, res profiler.RunResult, path string) {
 		return
 	}
 	if a.Again > 0 {
-		fmt.Fprintf(w, "%s: %d measurements taken again where passes disagreed (%s of %s allowed)\n",
-			path, a.Again, a.Spent.Round(time.Second), a.Budget.Round(time.Second))
+		fmt.Fprintf(w, "%s: %d measurements taken again in %d rounds where passes disagreed (%s of %s allowed)\n",
+			path, a.Again, a.Rounds, a.Spent.Round(time.Second), a.Budget.Round(time.Second))
 	}
 	verdict := "the table is fit for use"
 	if !a.Fit() {
