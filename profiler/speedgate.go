@@ -13,7 +13,13 @@ import (
 // A SpeedGate times one before and after each sample, and a sample counts
 // only when both ran at the machine's best speed seen.
 
-// SpeedGate tells whether the machine runs at full speed, by timing a
+// Gate tells whether the machine runs at full speed (TimingOptions.Gate).
+type Gate interface {
+	// Fast reports whether the machine runs at full speed now.
+	Fast() bool
+}
+
+// SpeedGate is a Gate: it tells whether the machine runs at full speed, by timing a
 // fixed reference loop against the fastest it has seen. Safe for
 // concurrent use.
 type SpeedGate struct {

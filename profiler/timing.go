@@ -41,7 +41,7 @@ type TimingOptions struct {
 	// the machine ran at full speed; a sample during which it did not is
 	// taken again, up to GateTries times the samples in all, and counts
 	// only if no sample ran at full speed.
-	Gate *SpeedGate
+	Gate Gate
 
 	now func() time.Time // the wall clock; nil is time.Now (tests use a fake one)
 }

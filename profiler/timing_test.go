@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
 
 // fakeClock is a clock that only moves when a fake execution runs, so the
@@ -142,5 +144,55 @@ func TestMinEstimatorPoolsRetriesUntilTheFloorIsConfirmed(t *testing.T) {
 	}
 	if err := (TimingOptions{Samples: 1, NoiseThreshold: 1, Estimator: "mean"}).Validate(); err == nil {
 		t.Error("unknown estimator accepted")
+	}
+}
+
+// scriptGate answers Fast from a script, then true.
+type scriptGate struct{ answers []bool }
+
+func (g *scriptGate) Fast() bool {
+	if len(g.answers) == 0 {
+		return true
+	}
+	a := g.answers[0]
+	g.answers = g.answers[1:]
+	return a
+}
+
+// With a gate, a sample counts only when the machine ran at full speed
+// before and after it; when it never did, the slow samples are the best
+// there is. Hand-made: the low depth takes 1 ms, the high 3 ms at full
+// speed and 6 ms when slow (a fake clock).
+func TestGateKeepsFullSpeedSamples(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		answers []bool // before, after, for each sample taken
+		high    []float64
+		want    float64 // min estimate: (min high − min low) / 2
+		samples int
+	}{
+		// Sample 1 slow after, sample 2 slow before, samples 3 and 4 at full speed.
+		{"two of four", []bool{true, false, false, true, true, true, true, true}, []float64{6, 6, 3, 3}, 1, 2},
+		{"never at full speed", []bool{false, false, false, false, false, false, false, false}, []float64{6, 6, 6, 6}, 2.5, GateTries * 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var clock time.Time
+			var n int
+			opts := TimingOptions{Samples: 2, NoiseThreshold: 10, Estimator: tablefmt.EstimatorMin, Gate: &scriptGate{answers: tc.answers}}
+			opts.now = func() time.Time { return clock }
+			low := func() error { clock = clock.Add(time.Millisecond); return nil }
+			high := func() error {
+				clock = clock.Add(time.Duration(tc.high[min(n, len(tc.high)-1)] * float64(time.Millisecond)))
+				n++
+				return nil
+			}
+			got, err := TimeDifferential(t.Context(), low, high, 1, 3, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Estimate != tc.want || got.N != tc.samples {
+				t.Errorf("estimate %v ms from %d samples; want %v from %d", got.Estimate, got.N, tc.want, tc.samples)
+			}
+		})
 	}
 }
