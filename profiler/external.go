@@ -55,6 +55,9 @@ type RunnerHello struct {
 	Runtime    string `json:"runtime,omitempty"`
 	Backend    string `json:"backend,omitempty"`
 	Version    string `json:"version,omitempty"`
+	// DeviceKind is the kind of device the runner measures ("cpu",
+	// "cuda"); the table's header records it.
+	DeviceKind string `json:"device_kind,omitempty"`
 	Error      string `json:"error,omitempty"`
 }
 

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nvitprof/nvitprof/costmodel/tablefmt"
 )
@@ -47,7 +48,7 @@ func fakeRunner(script string) int {
 		return 1
 	}
 	hello, _ := json.Marshal(RunnerHello{Protocol: RunnerProtocol, DeviceName: cmp.Or(os.Getenv("NVITPROF_FAKE_DEVICE"), "Fake"),
-		Runtime: "fake", Backend: "none", Version: "1"})
+		Runtime: "fake", Backend: "none", Version: "1", DeviceKind: os.Getenv("NVITPROF_FAKE_KIND")})
 	fmt.Printf("%s\n", hello)
 	prepares := 0
 	for sc.Scan() {
@@ -256,5 +257,44 @@ func TestExternalRunnerThatDiesIsAnError(t *testing.T) {
 	}
 	if _, err := StartRunner(context.Background(), []string{"false"}, nil, cpuHeader(), nil); err == nil || errors.Is(err, context.Canceled) {
 		t.Errorf("a runner that exits at once: %v", err)
+	}
+}
+
+// A runner that says it measures a CPU gets the CPU's defaults (the sweep
+// asks it first, then plans again); one on a GPU keeps the deployment
+// defaults, and the header records the kind either way.
+func TestRunnerDefaultsFollowItsDevice(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NVITPROF_FAKE_RUNNER", "floors")
+	for _, tc := range []struct {
+		kind           string
+		passes, batch  int
+		estimator      string
+		wantDeviceKind string
+	}{
+		{"cpu", 3, 8, tablefmt.EstimatorMin, "cpu"},
+		{"cuda", 0, 256, "", "cuda"},
+		{"", 0, 256, "", KindExternal},
+	} {
+		t.Run("kind "+tc.kind, func(t *testing.T) {
+			t.Setenv("NVITPROF_FAKE_KIND", tc.kind)
+			p, err := NewPlan(PlanOptions{Runner: []string{self}, Preset: "quick", EMB: []int{64}, Heads: []int{1}, QK: []int{8}, V: []int{16},
+				MLP: []int{64}, Validation: new(0), Models: []string{"none"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := p.Run(t.Context(), filepath.Join(t.TempDir(), "t.jsonl"), RunOptions{Remeasure: new(time.Duration(0))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := res.Header
+			if h.Method.Passes != tc.passes || h.Batch != tc.batch || h.Method.Estimator != tc.estimator || h.DeviceKind != tc.wantDeviceKind {
+				t.Errorf("passes %d, batch %d, estimator %q, device kind %q; want %d, %d, %q, %q",
+					h.Method.Passes, h.Batch, h.Method.Estimator, h.DeviceKind, tc.passes, tc.batch, tc.estimator, tc.wantDeviceKind)
+			}
+		})
 	}
 }

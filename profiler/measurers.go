@@ -1,6 +1,7 @@
 package profiler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,7 +28,7 @@ func (p *Plan) startMeasurers(ctx context.Context, h *tablefmt.Header) ([]Measur
 			return nil, nil, err
 		}
 		hello := m.Hello()
-		h.Device, h.DeviceKind, h.DeviceName = "runner", KindExternal, hello.DeviceName
+		h.Device, h.DeviceKind, h.DeviceName = "runner", cmp.Or(hello.DeviceKind, KindExternal), hello.DeviceName
 		h.Runtime, h.Backend, h.PluginVersion = hello.Runtime, hello.Backend, hello.Version
 		h.Notes = append(h.Notes, "runner: "+strings.Join(argv, " "))
 		return []Measurer{m}, func() { m.Close() }, nil

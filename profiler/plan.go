@@ -26,9 +26,12 @@ type PlanOptions struct {
 	// Plugin is an explicit CUDA PJRT plugin path (DeviceOptions.Plugin).
 	Plugin string
 	// Runner, when set, is the command line of an external runner that
-	// measures instead of nvitprof's own graphs (see RunnerProtocol), with
-	// the defaults of a GPU; Device is then not used.
-	Runner []string
+	// measures instead of nvitprof's own graphs (see RunnerProtocol); Device
+	// is then not used. RunnerKind is the kind of device it measures, when
+	// known before it starts: KindCPU gives the sweep the CPU's defaults,
+	// anything else a GPU's (deployment settings).
+	Runner     []string
+	RunnerKind string
 
 	// Preset names the sweep preset (SweepPresetNames) that gives the grid,
 	// its geometry and its CPU batch. Empty: a custom grid in NViT's
@@ -154,7 +157,7 @@ func NewPlan(opts PlanOptions) (*Plan, error) {
 	if replay != nil {
 		h, err = replayHeader(opts, p, replay)
 	} else {
-		h, err = planHeader(opts, p, kind)
+		h, err = planHeader(opts, p, defaultsKind(opts, kind))
 	}
 	if err != nil {
 		return nil, err
@@ -366,4 +369,13 @@ func planClock(clock, kind string, threads int) (string, error) {
 		return tablefmt.ClockCPU, nil
 	}
 	return "", optionErrorf("clock", "unknown clock %q: want wall or cpu", clock)
+}
+
+// defaultsKind is the device kind whose defaults a sweep on kind takes: an
+// external runner's RunnerKind.
+func defaultsKind(opts PlanOptions, kind string) string {
+	if kind == KindExternal && opts.RunnerKind == KindCPU {
+		return KindCPU
+	}
+	return kind
 }

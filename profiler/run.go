@@ -1,6 +1,7 @@
 package profiler
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -180,6 +181,9 @@ func (p *Plan) Run(ctx context.Context, out string, opts RunOptions) (RunResult,
 	if err := p.checkMemory(); err != nil {
 		return RunResult{}, err
 	}
+	if err := p.learnRunnerKind(ctx); err != nil {
+		return RunResult{}, err
+	}
 	var res RunResult
 	run := func() error {
 		h := p.Header
@@ -282,4 +286,34 @@ func keysOf(t tablefmt.Table) map[string]bool {
 		keys[r.Key()] = true
 	}
 	return keys
+}
+
+// learnRunnerKind asks an external runner whose device kind the plan does
+// not know which it measures, and when it is a CPU plans again with the
+// CPU's defaults, so that they follow the device (the header, defaults and
+// all, travels in the hello, so a runner must be asked first).
+func (p *Plan) learnRunnerKind(ctx context.Context) error {
+	if len(p.opts.Runner) == 0 || p.opts.RunnerKind != "" {
+		return nil
+	}
+	m, err := StartRunner(ctx, p.opts.Runner, nil, p.Header, nil)
+	if err != nil {
+		return err
+	}
+	kind := m.Hello().DeviceKind
+	if err := m.Close(); err != nil {
+		return err
+	}
+	opts := p.opts
+	opts.RunnerKind = cmp.Or(kind, KindExternal)
+	if kind != KindCPU {
+		p.opts = opts
+		return nil
+	}
+	q, err := NewPlan(opts)
+	if err != nil {
+		return err
+	}
+	*p = *q
+	return nil
 }

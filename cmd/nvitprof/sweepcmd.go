@@ -87,7 +87,8 @@ Examples:
 			&cli.Float64Flag{Name: "noise", Category: timing, Value: profiler.DefaultNoise, Usage: "relative uncertainty above which a point is re-measured, then flagged noisy (median: IQR/median; min: gap to the second-fastest sample)"},
 			withCategory(threadsFlag, timing),
 			&cli.IntFlag{Name: "workers", Category: timing, Value: 1, Usage: "compiling processes per GPU; compilation, not timing, bounds GPU sweeps. One times at a time while the others are frozen (XLA autotuning runs kernels)"},
-			&cli.StringFlag{Name: "runner", Category: timing, Usage: "measure with an external runner `COMMAND` (JSON Lines on stdin/stdout; see docs/runner-protocol.md)"},
+			&cli.StringFlag{Name: "runner", Category: timing, Usage: "measure with an external runner: pytorch[:device=cpu|cuda:N,threads=N,attention=eager|sdpa,compile] " +
+				"(nvitprof's own, see runners/pytorch), or any `COMMAND` speaking docs/runner-protocol.md; the defaults follow the device it measures"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Category: out, Usage: "table `FILE` (JSON Lines); refuses to overwrite, see --resume"},
 			&cli.BoolFlag{Name: "resume", Category: out, Usage: "continue the table in --out: measure only what it lacks (its header must agree)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Category: out, Usage: "no progress output"},
@@ -168,6 +169,9 @@ func sweepOptions(c *cli.Context) (profiler.PlanOptions, error) {
 			return opts, usagef("--depths %q: want two positive depths such as 2,10", c.String("depths"))
 		}
 		opts.Depths = d
+	}
+	if err := runnerOptions(c, &opts); err != nil {
+		return opts, err
 	}
 	return opts, nil
 }

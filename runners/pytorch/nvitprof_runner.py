@@ -38,10 +38,6 @@ import time
 
 PROTOCOL = 1
 
-# The hello's device_kind field ("cpu", "cuda") is sent only once nvitprof's
-# RunnerHello has it: its reader refuses fields it does not know.
-SEND_DEVICE_KIND = False
-
 # Rest and model rows are whole models: one and two copies cancel dispatch
 # (profiler.ModelDepths).
 MODEL_DEPTHS = (1, 2)
@@ -145,14 +141,42 @@ class Timing:
         self.tries = 0
 
 
-def time_differential(low, high, low_depth, high_depth, opts, time_once, before_sample=None):
+class SpeedGate:
+    """Tells whether the machine runs at full speed, as nvitprof's
+    profiler.SpeedGate does: a fixed reference loop timed by the process's CPU
+    clock against the fastest run seen, within a tolerance. A shared core
+    changes speed under the CPU clock's feet (the host's other tenants)."""
+
+    TOLERANCE = 0.15
+
+    def __init__(self):
+        self.best = None
+
+    def fast(self):
+        start = time.process_time_ns()
+        x = 1.0
+        for i in range(3000):
+            x = x * 1.0000001 + (i & 7) * 1e-9
+        d = time.process_time_ns() - start
+        if self.best is None or d < self.best:
+            self.best = d
+        return d <= self.best * (1 + self.TOLERANCE)
+
+
+GATE_TRIES = 4  # samples a round may take, as a multiple of the samples wanted, with a gate
+
+
+def time_differential(low, high, low_depth, high_depth, opts, time_once, before_sample=None, gate=None):
     """Times low and high (the unit stacked low_depth and high_depth times).
 
     Each sample is (T(high) - T(low)) / (high_depth - low_depth) from an
     adjacent pair of executions, alternating which runs first. Under the
     median estimator the quietest round is kept; under min every round's
     executions are pooled and the estimate is the difference of each depth's
-    fastest execution. time_once(run) executes run once and returns ms.
+    fastest execution. time_once(run) executes run once and returns ms. With
+    a gate, a sample counts only when the machine ran at full speed before
+    and after it (up to GATE_TRIES times the samples are taken); when none
+    did, the slow ones are the best there is.
     """
     if not 0 <= low_depth < high_depth:
         raise RunnerError("differential timing needs 0 <= low depth < high depth, got %d and %d"
@@ -165,19 +189,25 @@ def time_differential(low, high, low_depth, high_depth, opts, time_once, before_
     best = None
     pooled_unit, pooled_low, pooled_high = [], [], []
     for attempt in range(1, 2 + opts.retries):
-        unit, lows, highs = [], [], []
-        for i in range(opts.samples):
+        fast, slow = ([], [], []), ([], [], [])
+        tries = opts.samples if gate is None else GATE_TRIES * opts.samples
+        for i in range(tries):
+            if len(fast[0]) >= opts.samples:
+                break
             if before_sample is not None:
                 before_sample()
+            full = gate is None or gate.fast()
             if i % 2 == 0:
                 tl = time_once(low)
                 th = time_once(high)
             else:
                 th = time_once(high)
                 tl = time_once(low)
-            unit.append((th - tl) / span)
-            lows.append(tl)
-            highs.append(th)
+            into = fast if gate is None or (full and gate.fast()) else slow
+            into[0].append((th - tl) / span)
+            into[1].append(tl)
+            into[2].append(th)
+        unit, lows, highs = fast if fast[0] else slow
         t = Timing()
         if opts.estimator == "min":
             pooled_unit += unit
@@ -561,6 +591,9 @@ class Settings:
         self.timing = TimingOptions(method.get("warmup", 0), method.get("samples", 0),
                                     method.get("noise_threshold", 0), retries, method.get("estimator", ""))
         self.timing.validate()
+        self.clock = method.get("clock") or "wall"
+        if self.clock not in ("wall", "cpu"):
+            raise RunnerError("unknown clock %r: want wall or cpu" % self.clock)
 
 
 class Measurer:
@@ -570,6 +603,11 @@ class Measurer:
         self.opts = opts
         self.depths, self.batch, self.geometry = settings.depths, settings.batch, settings.geometry
         self.timing, self.dtype_name = settings.timing, settings.dtype_name
+        self.clock = settings.clock
+        if self.clock == "cpu" and opts.device.split(":")[0] != "cpu":
+            raise RunnerError("the CPU clock times a CPU, not %s" % opts.device)
+        # On a CPU with the CPU clock, --gate counts only samples taken at full speed.
+        self.gate = SpeedGate() if self.clock == "cpu" and getattr(opts, "gate", False) else None
         self.dtype = getattr(torch, settings.dtype_name)
         self.device, self.kind = opts.device, opts.device.split(":")[0]
         self.sdpa, self.compile = opts.attention == "sdpa", opts.compile
@@ -595,8 +633,7 @@ class Measurer:
     def hello(self):
         h = {"nvitprof_runner": PROTOCOL, "device_name": device_name(self.opts), "runtime": "pytorch",
              "backend": self.opts.attention + ("+compile" if self.compile else ""), "version": torch.__version__}
-        if SEND_DEVICE_KIND:
-            h["device_kind"] = self.kind
+        h["device_kind"] = self.kind  # the sweep's defaults follow it
         return h
 
     def release(self):
@@ -621,11 +658,11 @@ class Measurer:
             raise RunnerError("time without a prepared configuration")
         row, depths, stacks = self.prepared
         self.prepared = None
-        time_once = self.time_cuda if self.kind == "cuda" else time_cpu
+        time_once = self.time_cuda if self.kind == "cuda" else (time_process if self.clock == "cpu" else time_cpu)
         start = time.perf_counter()
         gc.disable()  # no collection inside a timed execution
         try:
-            t = time_differential(stacks[0].run, stacks[1].run, depths[0], depths[1], self.timing, time_once)
+            t = time_differential(stacks[0].run, stacks[1].run, depths[0], depths[1], self.timing, time_once, gate=self.gate)
         finally:
             gc.enable()
         self.time_s += time.perf_counter() - start
@@ -653,6 +690,14 @@ def time_cpu(run):
     start = time.perf_counter()
     run()
     return (time.perf_counter() - start) * 1e3
+
+
+def time_process(run):
+    """Times run by the process's CPU clock (method.clock "cpu"): time other
+    programs hold the core does not count."""
+    start = time.process_time_ns()
+    run()
+    return (time.process_time_ns() - start) / 1e6
 
 
 def one_line(e):
@@ -724,6 +769,9 @@ def parse_args(argv):
                    help="eager matmuls, or scaled_dot_product_attention (PyTorch 2.x)")
     p.add_argument("--compile", action="store_true", help="torch.compile each stack (PyTorch 2.x)")
     p.add_argument("--retries", type=int, default=2, help="extra rounds for a noisy measurement (default 2)")
+    p.add_argument("--gate", action="store_true",
+                   help="with the CPU clock, count only samples a reference loop says ran at full speed (off by default: "
+                        "in Python the reference is too noisy to tell the machine's speed at this scale)")
     opts = p.parse_args(argv)
     if opts.threads < 0 or opts.retries < 0:
         raise ArgError("--threads and --retries must not be negative")

@@ -304,7 +304,7 @@ ROWS = [
 
 # The fields nvitprof reads (profiler.RunnerHello, RunnerReply); anything
 # else stops the runner.
-HELLO_FIELDS = {"nvitprof_runner", "device_name", "runtime", "backend", "version", "error"}
+HELLO_FIELDS = {"device_kind", "nvitprof_runner", "device_name", "runtime", "backend", "version", "error"}
 REPLY_FIELDS = {"ok", "error", "median_ms", "spread_ms", "samples", "noisy", "note", "floors"}
 
 
@@ -395,16 +395,65 @@ class Protocol(unittest.TestCase):
         self.assertIn("compiling with autotuning", err)
         self.assertIn("from C", err)
 
-    def test_device_kind_in_hello_when_enabled(self):
+    def test_device_kind_in_hello(self):
         load_torch()
         opts = runner.parse_args(["--device", "cpu"])
         m = runner.Measurer(opts, runner.Settings(HEADER, 2))
-        self.assertNotIn("device_kind", m.hello())
-        runner.SEND_DEVICE_KIND = True
-        try:
-            self.assertEqual(m.hello()["device_kind"], "cpu")
-        finally:
-            runner.SEND_DEVICE_KIND = False
+        self.assertEqual(m.hello()["device_kind"], "cpu")
+
+    def test_cpu_clock_only_on_a_cpu(self):
+        load_torch()
+        header = json.loads(json.dumps(HEADER))
+        header["method"]["clock"] = "cpu"
+        settings = runner.Settings(header, 2)
+        self.assertEqual(settings.clock, "cpu")
+        m = runner.Measurer(runner.parse_args(["--device", "cpu"]), settings)
+        self.assertIsNone(m.gate)
+        m = runner.Measurer(runner.parse_args(["--device", "cpu", "--gate"]), settings)
+        self.assertIsNotNone(m.gate)
+        header["method"]["clock"] = "sundial"
+        with self.assertRaises(runner.RunnerError):
+            runner.Settings(header, 2)
+
+
+class Gate(unittest.TestCase):
+    """With a gate, a sample counts only when the machine ran at full speed
+    before and after it (nvitprof's TestGateKeepsFullSpeedSamples, by hand)."""
+
+    class Script:
+        def __init__(self, answers):
+            self.answers = list(answers)
+
+        def fast(self):
+            return self.answers.pop(0) if self.answers else True
+
+    def run_case(self, answers, highs):
+        clock = [0.0]
+        n = [0]
+
+        def low():
+            clock[0] += 1
+
+        def high():
+            clock[0] += highs[min(n[0], len(highs) - 1)]
+            n[0] += 1
+
+        def time_once(run):
+            start = clock[0]
+            run()
+            return clock[0] - start
+
+        opts = runner.TimingOptions(0, 2, 10, 0, "min")
+        return runner.time_differential(low, high, 1, 3, opts, time_once, gate=self.Script(answers))
+
+    def test_keeps_full_speed_samples(self):
+        # Sample 1 slow after, sample 2 slow before, samples 3 and 4 at full speed.
+        t = self.run_case([True, False, False, True, True, True, True, True], [6, 6, 3, 3])
+        self.assertEqual((t.estimate, t.summary.n), (1.0, 2))
+
+    def test_never_at_full_speed(self):
+        t = self.run_case([False] * 8, [6])
+        self.assertEqual((t.estimate, t.summary.n), (2.5, runner.GATE_TRIES * 2))
 
 
 if __name__ == "__main__":
