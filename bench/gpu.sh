@@ -82,6 +82,17 @@ for run in a b; do
 done
 step fidelity-repeat 30 "$BIN" eval --table "$T/fidelity-a.jsonl" --replicate "$T/fidelity-b.jsonl"
 
+# The same configurations as vsjax in PyTorch (nvitprof's runner on CUDA,
+# eager and SDPA attention): per-configuration ratios against our table.
+step torch-eager 90 "$BIN" sweep --runner "pytorch:device=cuda:0,python=$PY" --preset deit --validation 0 --models none \
+  $VSJAX --dtype bfloat16 --out "$T/torch-eager.jsonl"
+step torch-sdpa 90 "$BIN" sweep --runner "pytorch:device=cuda:0,attention=sdpa,python=$PY" --preset deit --validation 0 \
+  --models none $VSJAX --dtype bfloat16 --out "$T/torch-sdpa.jsonl"
+
+# An adaptive sweep of NViT's decomposed grid to 95% within ±5% (issue goal:
+# under 5 minutes in one process).
+step adaptive 300 $N --accuracy 5 --budget 5m --quiet --out "$T/nvit-adaptive.jsonl"
+
 # If time is left: everything that may cut compilation at once (eight frozen
 # workers, 4 stacked blocks instead of 12, XLA's per-fusion autotuning cache
 # shared by the workers), on another slice of NViT's grid. An XLA that does
