@@ -26,6 +26,10 @@ PY=python3
 for p in python3 /opt/torch/.venv/bin/python3; do
   if "$p" -c 'import jax' 2>/dev/null; then PY=$p; break; fi
 done
+TPY=python3 # the interpreter that imports torch, for the PyTorch runner
+for p in python3 /opt/torch/.venv/bin/python3 /usr/bin/python3; do
+  if "$p" -c 'import torch' 2>/dev/null; then TPY=$p; break; fi
+done
 # The device tool returns at most 8 files: steps log to log.txt and the
 # tables travel as one archive, re-packed after every step.
 log() { echo "== $(date +%T) [$SECONDS s] $*" | tee -a "$OUT/log.txt"; }
@@ -84,9 +88,9 @@ step fidelity-repeat 30 "$BIN" eval --table "$T/fidelity-a.jsonl" --replicate "$
 
 # The same configurations as vsjax in PyTorch (nvitprof's runner on CUDA,
 # eager and SDPA attention): per-configuration ratios against our table.
-step torch-eager 90 "$BIN" sweep --runner "pytorch:device=cuda:0,python=$PY" --preset deit --validation 0 --models none \
+step torch-eager 90 "$BIN" sweep --runner "pytorch:device=cuda:0,python=$TPY" --preset deit --validation 0 --models none \
   $VSJAX --dtype bfloat16 --out "$T/torch-eager.jsonl"
-step torch-sdpa 90 "$BIN" sweep --runner "pytorch:device=cuda:0,attention=sdpa,python=$PY" --preset deit --validation 0 \
+step torch-sdpa 90 "$BIN" sweep --runner "pytorch:device=cuda:0,attention=sdpa,python=$TPY" --preset deit --validation 0 \
   --models none $VSJAX --dtype bfloat16 --out "$T/torch-sdpa.jsonl"
 
 # An adaptive sweep of NViT's decomposed grid to 95% within ±5% (issue goal:
