@@ -104,7 +104,7 @@ func ExampleEval() {
 	}
 	// Output:
 	// attn: 1 of 3 predicted, MAPE 0.0%
-	// mlp: 1 of 3 predicted, MAPE 4.0%
+	// mlp: 2 of 3 predicted, MAPE 10.3%
 	// rest: 1 of 1 rows not predicted, e.g. no rest rows are left to fit when fold 1 is held out
 	// note: the table has no model rows: no whole-model error
 }

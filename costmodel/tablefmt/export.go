@@ -38,10 +38,10 @@ func (t Table) Export(w io.Writer, f Format) error {
 	return fmt.Errorf("tablefmt: export: unknown table format %q", f)
 }
 
-// LUTGrid is the grid t measured, sorted: its attn rows' axes × its mlp rows'
-// widths plus "no MLP" when it was measured decomposed (it has attn rows),
-// else its block rows' axes. A decomposed table's few validation blocks are
-// not its grid.
+// LUTGrid is the grid t measured, sorted. A decomposed table (see Blocks)
+// measured its attn rows' axes × its mlp rows' widths plus "no MLP"; any
+// other table its block rows' axes. A decomposed table's few validation
+// blocks are not its grid, and rows marked validation are no table's.
 func (t Table) LUTGrid() LUTGrid {
 	var g LUTGrid
 	add := func(axis *[]int, v int) {
@@ -49,8 +49,11 @@ func (t Table) LUTGrid() LUTGrid {
 			*axis = append(*axis, v)
 		}
 	}
-	decomposed := slices.ContainsFunc(t.Rows, func(r Row) bool { return r.Kind == KindAttn })
+	decomposed := t.Blocks().Decomposed()
 	for _, r := range t.Rows {
+		if r.Validation {
+			continue
+		}
 		switch {
 		case decomposed && r.Kind == KindAttn, !decomposed && r.Kind == KindBlock:
 			add(&g.EMB, r.EMB)
