@@ -3,6 +3,7 @@ package tablefmt
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -83,6 +84,15 @@ func TestExportDecomposedTableIgnoresValidationBlocks(t *testing.T) {
 	tab.Rows = append(tab.Rows, Row{Kind: KindAttn, EMB: 384, Heads: 12, QK: 64, V: 64, MedianMS: 2})
 	if err := tab.Export(&buf, FormatNViTLUT); err == nil || !strings.Contains(err.Error(), "mlp emb=384 mlp=3072") {
 		t.Errorf("a table without MLP rows at EMB 384: %v", err)
+	}
+}
+
+// A table of MLP rows alone has no block to give NViT's table.
+func TestExportMLPOnlyTable(t *testing.T) {
+	tab := Table{Rows: []Row{{Kind: KindMLP, EMB: 64, MLP: 128, MedianMS: 0.5}}}
+	err := tab.Export(io.Discard, FormatNViTLUT)
+	if err == nil || !strings.Contains(err.Error(), "no attn rows and no block rows") {
+		t.Errorf("err %v", err)
 	}
 }
 
