@@ -16,19 +16,19 @@ func exportCmd() *cli.Command {
 		Name:  "export",
 		Usage: "convert a latency table to NViT's latency_head.json or CSV",
 		Description: "nvit-lut writes NVlabs/NViT's exact schema (seconds per block, MLP_1 for no MLP) over the\n" +
-			"table's own grid: attention + MLP rows added (a decomposed table's block rows only validate them), or the\n" +
-			"block rows of a table of whole blocks; it refuses when the table does not cover every grid point.\n" +
-			"NViT's loader hard-codes its grid (EMB 256,512,768; heads 1,3,6,9,12; QK, V 1,16,32,48,64; MLP\n" +
-			"0..3072 by 128): a table swept with --preset nvit exports to it, and export warns of any other grid.\n" +
-			"--resample nvit writes NViT's grid from any table: the table's blocks where it has them, the cost\n" +
-			"model's predictions (--kind) elsewhere. An existing output file is refused unless --force, which\n" +
-			"replaces it atomically. Examples:\n" +
+			"table's own grid: attention + MLP rows added (a decomposed table's block rows only validate\n" +
+			"them), or the block rows of a table of whole blocks; it refuses when the table does not cover\n" +
+			"every grid point. NViT's loader hard-codes its grid (EMB 256,512,768; heads 1,3,6,9,12; QK, V\n" +
+			"1,16,32,48,64; MLP 0..3072 by 128): a table swept with --preset nvit exports to it, and export\n" +
+			"warns of any other grid. --resample nvit writes NViT's grid from any table: the table's blocks\n" +
+			"where it has them, the cost model's predictions (--kind) elsewhere. An existing output file is\n" +
+			"refused unless --force, which replaces it atomically. Examples:\n" +
 			"  nvitprof export --table h100.jsonl --format nvit-lut --out latency_head.json\n" +
 			"  nvitprof export --table mine.jsonl --format nvit-lut --resample nvit --out latency_head.json",
 		Flags: append(tableFlags(),
 			&cli.StringFlag{Name: "format", Usage: "output `FORMAT`: nvit-lut or csv"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `FILE` (- for stdout; an existing file only with --force)"},
-			&cli.StringFlag{Name: "resample", Usage: "nvit-lut onto `GRID` nvit, NViT's axes, predicting what the table lacks"},
+			&cli.StringFlag{Name: "resample", Usage: "write nvit-lut on `GRID` nvit (NViT's axes), the cost model predicting what the table lacks"},
 			kindFlag(),
 			forceFlag(),
 		),
