@@ -302,27 +302,26 @@ func extendAxis(a []float64, zero bool) []float64 {
 	return out
 }
 
+// zeroAxis reports whether axis d of the component reaches 0 with latency 0
+// below its smallest measured value, the sub-block absent: the MLP width of
+// an MLP component. (A block component's heads and MLP also reach 0 under
+// hw, but with the other sub-block's latency there; see prepare.)
+func (c *component) zeroAxis(d int) bool {
+	return c.kind == tablefmt.KindMLP && c.names[d] == "mlp"
+}
+
 // prepare builds the prediction grid from the base grid.
 func (c *component) prepare() error {
 	if !finiteNonNeg(c.base.values) {
 		return fmt.Errorf("costmodel: %s grid has a negative or non-finite latency", c.kind)
 	}
 	if c.modelK == ModelNViTInterp {
-		// NViT's pruner prepends EMB 0 with every latency 0 to its grid.
-		axes := slices.Clone(c.base.axes)
-		if axes[0][0] <= 0 {
-			c.pred = c.base
-			return nil
-		}
-		axes[0] = append([]float64{0}, axes[0]...)
-		g := newGrid(axes)
-		copy(g.values[g.size()-c.base.size():], c.base.values) // EMB is the slowest axis
-		c.pred = g
+		c.pred = c.zeroPlanes()
 		return nil
 	}
 	axes := make([][]float64, len(c.names))
 	for d, a := range c.base.axes {
-		zero := c.kind == tablefmt.KindBlock && (c.names[d] == "heads" || c.names[d] == "mlp")
+		zero := c.zeroAxis(d) || c.kind == tablefmt.KindBlock && (c.names[d] == "heads" || c.names[d] == "mlp")
 		axes[d] = extendAxis(a, zero)
 	}
 	g := newGrid(axes)
@@ -348,13 +347,43 @@ func (c *component) prepare() error {
 			continue
 		}
 		g.values[k] = c.trend(nodeInts(x)) * math.Exp(r.at(p))
-		if c.kind == tablefmt.KindBlock && x[1] == 0 && x[4] == 0 {
-			g.values[k] = 0 // neither sub-block: nothing runs
+		if c.kind == tablefmt.KindBlock && x[1] == 0 && x[4] == 0 || c.kind == tablefmt.KindMLP && x[1] == 0 {
+			g.values[k] = 0 // no sub-block: nothing runs
 		}
 	}
 	g.envelope()
 	c.pred = g
 	return nil
+}
+
+// zeroPlanes is the nvit-interp prediction grid: the base grid with a plane
+// of zeros prepended at EMB 0, as NViT's pruner prepends to its table, and
+// at MLP width 0 for an MLP component. Between a block's no-MLP point and
+// its smallest MLP width measured, NViT's interpolator moves linearly from
+// the block without MLP to the block with it; a decomposed table's MLP
+// component does the same from 0 at width 0.
+func (c *component) zeroPlanes() *grid {
+	axes := slices.Clone(c.base.axes)
+	shift := make([]int, len(axes))
+	for d, a := range axes {
+		if (d == 0 || c.zeroAxis(d)) && a[0] > 0 {
+			axes[d] = append([]float64{0}, a...)
+			shift[d] = 1
+		}
+	}
+	g := newGrid(axes)
+	idx := make([]int, len(axes))
+nodes:
+	for k := range g.values {
+		g.unflatten(k, idx)
+		for d := range idx {
+			if idx[d] -= shift[d]; idx[d] < 0 {
+				continue nodes // on a zero plane
+			}
+		}
+		g.values[k] = c.base.values[c.base.index(idx)]
+	}
+	return g
 }
 
 // at predicts the component at integer point x, refusing points outside the
@@ -391,8 +420,12 @@ func (c *component) rangeRule(msg string) string {
 		measured[d] = fmt.Sprintf("%s %g..%g", c.names[d], a[0], a[len(a)-1])
 	}
 	if c.modelK == ModelNViTInterp {
-		return fmt.Sprintf("%s: the nvit-interp model interpolates within the table's grid (%s; EMB also down to 0, NViT's zero plane) and refuses anything outside, as NViT's pruner does",
-			msg, strings.Join(measured, ", "))
+		zeros := "EMB"
+		if c.kind == tablefmt.KindMLP {
+			zeros = "EMB and MLP"
+		}
+		return fmt.Sprintf("%s: the nvit-interp model interpolates within the table's grid (%s; %s also down to 0, NViT's zero plane) and refuses anything outside, as NViT's pruner does",
+			msg, strings.Join(measured, ", "), zeros)
 	}
 	return fmt.Sprintf("%s: the hw model extrapolates from the table's grid (%s) down to a quarter of each axis's smallest value and up to twice its largest, and refuses beyond",
 		msg, strings.Join(measured, ", "))

@@ -18,10 +18,29 @@
 //     measured staircases stay where they were measured. Readings that no
 //     neighbour confirms are overridden first (see Busy machines).
 //
-// A block is attention + MLP when the table measured both sub-blocks, else the
-// table's whole-block component; a whole model is its blocks plus the rest
-// (patch embedding, tokens, norm, classifier). Model.Save and Load keep a
-// model in a JSON file that records the table it came from (Source).
+// A whole model is its blocks plus the rest (patch embedding, tokens, norm,
+// classifier). Model.Save and Load keep a model in a JSON file that records
+// the table it came from (Source).
+//
+// # Blocks, and NViT's table
+//
+// One rule says what a block is, in predictions and in the NViT export
+// (tablefmt.Blocks, tablefmt.Table.LUT): a decomposed table (attn rows, and
+// mlp rows or no block rows) gives a block as attention + MLP, and its few
+// block rows, which validate additivity, are not used even where they were
+// measured; a table of whole blocks, such as NViT's latency_head.json, gives
+// its block rows. So a table's NViT export and its nvit-interp model agree
+// at every grid point.
+//
+// Below the smallest MLP width a table measured, both kinds predict toward
+// the block without MLP, as NViT's interpolator does between MLP_1 and
+// MLP_128: nvit-interp linearly from the smallest width, hw by its trend
+// down to a quarter of that width and linearly below.
+//
+// Resample writes NViT's table over another grid (NViT's own axes,
+// tablefmt.NViTGrid, which NViT's loader hard-codes): the table's blocks
+// where it has them, the model's predictions elsewhere, refusing when the
+// model refuses an entry (too far outside the table's grid).
 //
 // # Busy machines
 //

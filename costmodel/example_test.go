@@ -1,6 +1,7 @@
 package costmodel_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -104,7 +105,32 @@ func ExampleEval() {
 	}
 	// Output:
 	// attn: 1 of 3 predicted, MAPE 0.0%
-	// mlp: 1 of 3 predicted, MAPE 4.0%
+	// mlp: 2 of 3 predicted, MAPE 10.3%
 	// rest: 1 of 1 rows not predicted, e.g. no rest rows are left to fit when fold 1 is held out
 	// note: the table has no model rows: no whole-model error
+}
+
+// Resample writes NViT's table over NViT's own axes, which its loader
+// hard-codes, from a table of another grid: the table's blocks where it has
+// them, the model's predictions elsewhere, refusing when the model refuses
+// an entry. This table of DeiT-T's neighbourhood (EMB 192 only) holds none
+// of NViT's entries, and most of them lie too far outside its grid for the
+// hw model: a table for NViT's pruner needs a sweep that reaches NViT's
+// axes, if not its grid.
+func ExampleResample() {
+	t := deitTable()
+	fmt.Println(t.LUTGrid().CheckNViT())
+	m, err := costmodel.Fit(t, costmodel.FitOptions{Kind: costmodel.ModelHW})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	_, err = costmodel.Resample(m, t, tablefmt.NViTGrid())
+	var re *costmodel.ResampleError
+	if errors.As(err, &re) {
+		fmt.Printf("%d of %d entries refused, first %s\n", re.Refused, re.Total, re.First.Path())
+	}
+	// Output:
+	// the grid is not NViT's: EMB 192 (NViT's 256,512,768), heads 2,3,4 (NViT's 1,3,6,9,12), QK 64 (NViT's 1,16,32,48,64), V 64 (NViT's 1,16,32,48,64), MLP 0,512,768,1024 (NViT's 0..3072 by 128); NViT's loader hard-codes its axes and would stop with KeyError: 'EMB_256'
+	// 8559 of 9375 entries refused, first EMB_256 → QK_1_1 → V_1 → MLP_1
 }

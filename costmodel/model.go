@@ -19,8 +19,9 @@ const (
 	// monotone envelope over both (see the package documentation).
 	ModelHW ModelKind = "hw"
 	// ModelNViTInterp is NViT's baseline: multilinear interpolation of the
-	// table on its grid with a zero plane at EMB 0, refusing everything
-	// else, as NVlabs/NViT's pruner does with scipy's RegularGridInterpolator.
+	// table on its grid with a zero plane at EMB 0 (and at MLP width 0 for
+	// a decomposed table's MLP), refusing everything else, as NVlabs/NViT's
+	// pruner does with scipy's RegularGridInterpolator.
 	ModelNViTInterp ModelKind = "nvit-interp"
 )
 
@@ -71,8 +72,9 @@ type Source struct {
 // A model has one component per kind of row the table measured: attention
 // over (EMB, heads, QK, V), MLP over (EMB, MLP), rest over EMB, and whole
 // blocks over all five when the table has block rows (NViT's LUT has only
-// those). A block is attention + MLP when the table measured both, else the
-// block component (see BlockMS). Each component starts from the table's grid: the sorted
+// those). A block is attention + MLP when the table is decomposed, else the
+// block component (the rule of tablefmt.Blocks; see BlockMS). Each
+// component starts from the table's grid: the sorted
 // values of every dimension the rows hold, a node per combination. A node no
 // row measured (a sparse sweep, or a row held out by Eval) is filled from
 // its neighbours along each axis (linear in the coordinate, averaged over
@@ -83,7 +85,11 @@ type Source struct {
 // (scipy's RegularGridInterpolator over EMB {0, 256, 512, 768}), so below the
 // smallest EMB measured the latency falls linearly to 0 — with a constant
 // per-block cost in the table this under-predicts small models' latency and
-// over-predicts their speedup. Everything else outside the grid is refused,
+// over-predicts their speedup. Below the smallest MLP width measured a
+// block falls linearly toward the block without MLP, as NViT's interpolator
+// does between MLP_1 and MLP_128: a whole-block table has that point (MLP
+// 0) on its grid, and a decomposed table's MLP component gets a plane of
+// zeros at width 0. Everything else outside the grid is refused,
 // as scipy does; nothing is clamped. Inversions in the table are kept, so a
 // removal can be predicted to slow the model down (Marginal reports an
 // *InversionError).
@@ -106,9 +112,12 @@ type Source struct {
 //     latency is trend(x) · (measured / trend) at the nearest point of the
 //     grid (the ratio interpolated there and held constant beyond the edge).
 //     It is evaluated on virtual nodes a quarter octave apart, from a quarter
-//     of each axis's smallest measured value (not below 1; block heads and
-//     MLP also at 0, the sub-block absent) to twice its largest; queries
-//     beyond are refused with the range in the message.
+//     of each axis's smallest measured value (not below 1) to twice its
+//     largest; queries beyond are refused with the range in the message.
+//     A block's heads and MLP width, and an MLP component's width, also
+//     reach 0, the sub-block absent: below a quarter of the smallest MLP
+//     width measured a block falls linearly toward the block without MLP,
+//     in both kinds of table.
 //   - Monotonicity: every node, measured or virtual, is replaced by the
 //     minimum over the nodes that dominate it, L̃(x) = min_{y ≥ x} L(y). A
 //     smaller configuration can always run at the speed of a larger one
@@ -238,17 +247,28 @@ func (m *Model) checkTokens(tokens int) error {
 	return nil
 }
 
-// BlockMS predicts one block of width emb over tokens tokens. One
-// component answers for every block, so that no removal (of the last head or
-// the last MLP neuron included) moves a block between components that were
-// never enveloped against each other:
+// BlockMS predicts one block of width emb over tokens tokens by the rule
+// of tablefmt.Blocks, which the NViT export (tablefmt.Table.LUT) follows
+// too, so that a table's export and its nvit-interp model agree at every
+// grid point. One component answers for every block, so that no removal
+// (of the last head or the last MLP neuron included) moves a block between
+// components that were never enveloped against each other:
 //
-//   - a table with attn and mlp rows: the sum of the attention and MLP
-//     components (a sub-block that is absent, heads or MLP 0, costs nothing);
-//   - else, a table with block rows: the block component, for every block,
-//     even where the table's attn or mlp rows alone would cover it;
+//   - a decomposed table (attn rows, and mlp rows or no block rows): the
+//     sum of the attention and MLP components (a sub-block that is absent,
+//     heads or MLP 0, costs nothing). Its block rows, the validation blocks
+//     that check additivity, are not used, even at the configurations they
+//     measured;
+//   - else, a table with block rows (a whole-block table, such as NViT's):
+//     the block component, for every block, even where the table's attn or
+//     mlp rows alone would cover it;
 //   - else the one of attention or MLP the table has, for the blocks that
 //     need no other; any other block is refused.
+//
+// Below the smallest MLP width measured, both kinds fall linearly toward
+// the block without MLP: nvit-interp from the smallest width, as NViT's
+// interpolator does; hw from a quarter of it, down to which it follows its
+// trend (see Model).
 func (m *Model) BlockMS(emb, tokens int, b arch.Block) (float64, error) {
 	if err := m.checkTokens(tokens); err != nil {
 		return 0, err

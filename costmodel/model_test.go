@@ -72,8 +72,41 @@ func TestNViTInterpZeroPlaneAndRefusal(t *testing.T) {
 	if _, err := m.comps[tablefmt.KindMLP].at([]int{600, 128}); err == nil || !strings.Contains(err.Error(), "refuses") {
 		t.Errorf("emb 600: err %v, want a refusal", err)
 	}
-	if _, err := m.comps[tablefmt.KindMLP].at([]int{256, 64}); err == nil {
-		t.Error("mlp 64 below the grid: want a refusal")
+	if _, err := m.comps[tablefmt.KindMLP].at([]int{256, 300}); err == nil || !strings.Contains(err.Error(), "EMB and MLP also down to 0") {
+		t.Errorf("mlp 300 above the grid: err %v, want a refusal", err)
+	}
+}
+
+// Below the smallest MLP width, nvit-interp falls linearly toward the block
+// without MLP, as NViT's interpolator does between MLP_1 and MLP_128
+// (hand-computed). On a decomposed table the MLP component goes to 0 at
+// width 0: a block of MLP 32 with the smallest width measured 128 is its
+// attention plus a quarter of MLP 128's latency.
+func TestNViTInterpBelowSmallestMLP(t *testing.T) {
+	tab := tablefmt.Table{Header: testHeader(), Rows: []tablefmt.Row{
+		{Kind: tablefmt.KindAttn, EMB: 256, Heads: 4, QK: 64, V: 64, MedianMS: 3},
+		{Kind: tablefmt.KindAttn, EMB: 512, Heads: 4, QK: 64, V: 64, MedianMS: 5},
+		{Kind: tablefmt.KindMLP, EMB: 256, MLP: 128, MedianMS: 2},
+		{Kind: tablefmt.KindMLP, EMB: 256, MLP: 256, MedianMS: 3},
+		{Kind: tablefmt.KindMLP, EMB: 512, MLP: 128, MedianMS: 4},
+		{Kind: tablefmt.KindMLP, EMB: 512, MLP: 256, MedianMS: 6},
+	}}
+	m := mustFit(t, tab, ModelNViTInterp)
+	b := func(mlp int) arch.Block { return arch.Block{Heads: 4, QK: 64, V: 64, MLP: mlp} }
+	for _, tc := range []struct {
+		emb, mlp int
+		want     float64
+	}{
+		{256, 32, 3 + 2*32.0/128},        // 3.5
+		{256, 100, 3 + 2*100.0/128},      // 4.5625
+		{384, 64, (3+5)/2.0 + (2+4)/4.0}, // EMB halfway, MLP half of 128: 4 + 1.5
+		{256, 0, 3},                      // no MLP: the attention
+		{128, 64, 0.5*3 + 0.5*0.5*2},     // below both: EMB's zero plane too, 1.5 + 0.5
+	} {
+		got, err := m.BlockMS(tc.emb, 5, b(tc.mlp))
+		if err != nil || !near(got, tc.want, 1e-12) {
+			t.Errorf("emb %d mlp %d: %v (%v), want %v", tc.emb, tc.mlp, got, err, tc.want)
+		}
 	}
 }
 
@@ -186,6 +219,37 @@ func TestHWExtrapolatesTheTrend(t *testing.T) {
 	}
 	if _, err := hw.BlockMS(96, h.Tokens+1, arch.Block{Heads: 1, QK: 8, V: 8}); err == nil || !strings.Contains(err.Error(), "tokens") {
 		t.Errorf("other tokens: err %v", err)
+	}
+}
+
+// Below a quarter of the smallest MLP width measured, the hw model's MLP
+// falls linearly to 0 at width 0 (the sub-block absent), as a block
+// component's does toward the block without MLP: with the smallest width
+// 64, the last virtual node is 16, and width 8 costs half of width 16,
+// width 4 a quarter. Above twice the largest width it refuses.
+func TestHWBelowSmallestMLP(t *testing.T) {
+	tab := mlpTable([]int{64, 128}, []int{64, 128, 256}, func(e, m float64) float64 { return 0.1 + 0.001*e + 0.002*m })
+	m := mustFit(t, tab, ModelHW)
+	c := m.comps[tablefmt.KindMLP]
+	at := func(mlp int) float64 {
+		t.Helper()
+		v, err := c.at([]int{96, mlp})
+		if err != nil {
+			t.Fatalf("mlp %d: %v", mlp, err)
+		}
+		return v
+	}
+	v16 := at(16)
+	if v16 <= 0 {
+		t.Fatalf("mlp 16: %v, want a positive latency", v16)
+	}
+	for _, w := range []int{8, 4, 1} {
+		if got, want := at(w), v16*float64(w)/16; !near(got, want, 1e-12) {
+			t.Errorf("mlp %d: %v, want %v (%d/16 of mlp 16's %v)", w, got, want, w, v16)
+		}
+	}
+	if _, err := c.at([]int{96, 513}); err == nil || !strings.Contains(err.Error(), "up to twice its largest") {
+		t.Errorf("mlp 513, above twice the grid: err %v, want a refusal stating the rule", err)
 	}
 }
 

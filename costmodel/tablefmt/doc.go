@@ -95,6 +95,21 @@
 //
 // A file written by Python's json.dump reads and writes back byte for byte.
 // LUT.Table turns it into block rows (NViTV100Header describes NViT's own V100
-// file); Table.LUT builds one over a LUTGrid from block rows, or from attn and
-// mlp rows added together, and refuses when the table does not cover the grid.
+// file); Table.LUT builds one over a LUTGrid (Table.LUTGrid, the grid the
+// table measured) and refuses when the table does not cover the grid.
+//
+// Blocks is the rule for whole blocks that the export and package
+// costmodel's predictions share: a decomposed table (attn rows, and mlp
+// rows or no block rows) gives a block as its attn row plus its mlp row,
+// and its block rows, which validate additivity, are not used even where
+// they measured the configuration; a table of whole blocks (NViT's) gives
+// its block rows.
+//
+// NViT's loader (NVlabs/NViT, nvit/pruning_core/pruning_engine_general.py)
+// hard-codes its grid, NViTGrid: EMB 256, 512, 768; heads 1, 3, 6, 9, 12; QK
+// and V 1, 16, 32, 48, 64; MLP 0 (MLP_1) to 3072 by 128. It reads a file
+// over exactly those keys; on any other grid it stops at the first key it
+// misses (a KeyError). LUTGrid.CheckNViT says how a grid differs and which
+// key that would be (*NViTGridError); costmodel.Resample writes any table
+// onto NViT's grid.
 package tablefmt

@@ -1,6 +1,7 @@
 package tablefmt
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -19,7 +20,8 @@ func ParseFormat(s string) (Format, error) {
 
 // Export writes t in format f: JSON Lines (WriteJSONL), CSV (WriteCSV, rows
 // only) or NViT's latency_head.json over the grid t measured (t.LUT of
-// t.LUTGrid), which it refuses when t does not cover that grid. Output may
+// t.LUTGrid), which it refuses when t does not cover that grid (or has no
+// rows a block can come from). Output may
 // be partial on error: write to a buffer when that matters.
 func (t Table) Export(w io.Writer, f Format) error {
 	switch f {
@@ -28,7 +30,11 @@ func (t Table) Export(w io.Writer, f Format) error {
 	case FormatCSV:
 		return WriteCSV(w, t.Rows)
 	case FormatNViTLUT:
-		l, err := t.LUT(t.LUTGrid())
+		g := t.LUTGrid()
+		if len(g.EMB) == 0 {
+			return errors.New("tablefmt: table to NViT LUT: the table has no attn rows and no block rows, and NViT's table is of whole blocks")
+		}
+		l, err := t.LUT(g)
 		if err != nil {
 			return err
 		}
@@ -38,10 +44,10 @@ func (t Table) Export(w io.Writer, f Format) error {
 	return fmt.Errorf("tablefmt: export: unknown table format %q", f)
 }
 
-// LUTGrid is the grid t measured, sorted: its attn rows' axes × its mlp rows'
-// widths plus "no MLP" when it was measured decomposed (it has attn rows),
-// else its block rows' axes. A decomposed table's few validation blocks are
-// not its grid.
+// LUTGrid is the grid t measured, sorted. A decomposed table (see Blocks)
+// measured its attn rows' axes × its mlp rows' widths plus "no MLP"; any
+// other table its block rows' axes. A decomposed table's few validation
+// blocks are not its grid, and rows marked validation are no table's.
 func (t Table) LUTGrid() LUTGrid {
 	var g LUTGrid
 	add := func(axis *[]int, v int) {
@@ -49,8 +55,11 @@ func (t Table) LUTGrid() LUTGrid {
 			*axis = append(*axis, v)
 		}
 	}
-	decomposed := slices.ContainsFunc(t.Rows, func(r Row) bool { return r.Kind == KindAttn })
+	decomposed := t.Blocks().Decomposed()
 	for _, r := range t.Rows {
+		if r.Validation {
+			continue
+		}
 		switch {
 		case decomposed && r.Kind == KindAttn, !decomposed && r.Kind == KindBlock:
 			add(&g.EMB, r.EMB)

@@ -245,14 +245,14 @@ func (l LUT) WriteTo(w io.Writer) (int64, error) {
 	for _, e := range l.Entries {
 		if !finite(e.Seconds) || e.Seconds < 0 {
 			return 0, fmt.Errorf("tablefmt: write NViT LUT: %s: latency %v is not a non-negative number",
-				lutPath(e), e.Seconds)
+				e.Path(), e.Seconds)
 		}
 		if err := lutEntryDims(e); err != nil {
 			return 0, fmt.Errorf("tablefmt: write NViT LUT: %w", err)
 		}
 		n := root.child(embKey(e.EMB)).child(qkKey(e.Block.Heads, e.Block.QK)).child(vKey(e.Block.V)).child(mlpKey(e.Block.MLP))
 		if n.set {
-			return 0, fmt.Errorf("tablefmt: write NViT LUT: %s appears twice", lutPath(e))
+			return 0, fmt.Errorf("tablefmt: write NViT LUT: %s appears twice", e.Path())
 		}
 		n.set, n.val = true, e.Seconds
 	}
@@ -265,7 +265,8 @@ func (l LUT) WriteTo(w io.Writer) (int64, error) {
 	return int64(n), nil
 }
 
-func lutPath(e LUTEntry) string {
+// Path names e by its keys, as "EMB_768 → QK_12_64 → V_64 → MLP_3072".
+func (e LUTEntry) Path() string {
 	return embKey(e.EMB) + " → " + qkKey(e.Block.Heads, e.Block.QK) + " → " + vKey(e.Block.V) + " → " + mlpKey(e.Block.MLP)
 }
 

@@ -2,6 +2,7 @@ package tablefmt
 
 import (
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -45,7 +46,7 @@ func (l LUT) Table(h Header) (Table, error) {
 		r := Row{Kind: KindBlock, EMB: e.EMB, Heads: e.Block.Heads, QK: e.Block.QK, V: e.Block.V,
 			MLP: e.Block.MLP, MedianMS: e.Seconds * 1e3}
 		if err := r.Validate(); err != nil {
-			return Table{}, fmt.Errorf("tablefmt: NViT LUT to table: %s: %w", lutPath(e), err)
+			return Table{}, fmt.Errorf("tablefmt: NViT LUT to table: %s: %w", e.Path(), err)
 		}
 		if h.Tokens > 0 {
 			var err error
@@ -54,7 +55,7 @@ func (l LUT) Table(h Header) (Table, error) {
 			}
 		}
 		if err := r.CheckLatency(); err != nil {
-			return Table{}, fmt.Errorf("tablefmt: NViT LUT to table: %s: %w", lutPath(e), err)
+			return Table{}, fmt.Errorf("tablefmt: NViT LUT to table: %s: %w", e.Path(), err)
 		}
 		t.Rows = append(t.Rows, r)
 	}
@@ -104,11 +105,13 @@ func (l LUT) Grid() (LUTGrid, bool) {
 }
 
 // LUT converts t to NViT's table over grid g, in seconds per block, in the
-// grid's order (EMB, heads, QK, V, MLP, the last varying fastest). A
-// configuration's value is its block row when t has one, else the sum of its
-// attn row and (unless MLP is 0) its mlp row: a table measured decomposed
-// gives blocks as attention + MLP. It refuses, naming missing rows, when the
-// table does not cover the grid.
+// grid's order (EMB, heads, QK, V, MLP, the last varying fastest). Each
+// value follows the rule of Blocks, which the cost model's predictions
+// follow too: a decomposed table gives a block as its attn row plus
+// (unless MLP is 0) its mlp row, and never uses its block rows, which
+// validate additivity; a table of whole blocks (NViT's) gives its block
+// rows. It refuses, naming missing rows, when the table does not cover the
+// grid.
 func (t Table) LUT(g LUTGrid) (LUT, error) {
 	for _, axis := range []struct {
 		name string
@@ -118,58 +121,52 @@ func (t Table) LUT(g LUTGrid) (LUT, error) {
 			return LUT{}, fmt.Errorf("tablefmt: table to NViT LUT: the grid has no %s values", axis.name)
 		}
 	}
-	idx := t.Index()
-	ms := func(r Row) (float64, bool) {
-		got, ok := idx[r.Key()]
-		return got.MedianMS, ok
-	}
+	blocks := t.Blocks()
 	l := LUT{Entries: make([]LUTEntry, 0, g.Size())}
 	var missing []string
 	nMissing := 0
-	for _, emb := range g.EMB {
-		for _, h := range g.Heads {
-			for _, qk := range g.QK {
-				for _, v := range g.V {
-					for _, m := range g.MLP {
-						e := LUTEntry{EMB: emb, Block: arch.Block{Heads: h, QK: qk, V: v, MLP: m}}
-						if err := lutEntryDims(e); err != nil {
-							return LUT{}, fmt.Errorf("tablefmt: table to NViT LUT: %w", err)
+	for e := range g.Entries() {
+		if err := lutEntryDims(e); err != nil {
+			return LUT{}, fmt.Errorf("tablefmt: table to NViT LUT: %w", err)
+		}
+		ms, need := blocks.MS(e.EMB, e.Block)
+		if len(need) > 0 {
+			nMissing++
+			if len(missing) < 3 {
+				missing = append(missing, fmt.Sprintf("%s (needs %s)", e.Path(), strings.Join(need, " + ")))
+			}
+			continue
+		}
+		e.Seconds = ms / 1e3
+		l.Entries = append(l.Entries, e)
+	}
+	if nMissing > 0 {
+		what := "the attn or mlp rows that add up to them (the table is decomposed)"
+		if !blocks.Decomposed() {
+			what = "a block row"
+		}
+		return LUT{}, fmt.Errorf("tablefmt: table to NViT LUT: %d of %d grid points lack %s, e.g. %s",
+			nMissing, g.Size(), what, strings.Join(missing, "; "))
+	}
+	return l, nil
+}
+
+// Entries yields the configurations of g in NViT's order (EMB, heads, QK,
+// V, MLP, the last varying fastest), with no latency.
+func (g LUTGrid) Entries() iter.Seq[LUTEntry] {
+	return func(yield func(LUTEntry) bool) {
+		for _, emb := range g.EMB {
+			for _, h := range g.Heads {
+				for _, qk := range g.QK {
+					for _, v := range g.V {
+						for _, m := range g.MLP {
+							if !yield(LUTEntry{EMB: emb, Block: arch.Block{Heads: h, QK: qk, V: v, MLP: m}}) {
+								return
+							}
 						}
-						total, ok := ms(Row{Kind: KindBlock, EMB: emb, Heads: h, QK: qk, V: v, MLP: m})
-						if !ok {
-							var need []string
-							attn := Row{Kind: KindAttn, EMB: emb, Heads: h, QK: qk, V: v}
-							a, okA := ms(attn)
-							if !okA {
-								need = append(need, attn.Key())
-							}
-							total = a
-							if m > 0 {
-								mlp := Row{Kind: KindMLP, EMB: emb, MLP: m}
-								x, okM := ms(mlp)
-								if !okM {
-									need = append(need, mlp.Key())
-								}
-								total += x
-							}
-							if len(need) > 0 {
-								nMissing++
-								if len(missing) < 3 {
-									missing = append(missing, fmt.Sprintf("%s (needs %s)", lutPath(e), strings.Join(need, " + ")))
-								}
-								continue
-							}
-						}
-						e.Seconds = total / 1e3
-						l.Entries = append(l.Entries, e)
 					}
 				}
 			}
 		}
 	}
-	if nMissing > 0 {
-		return LUT{}, fmt.Errorf("tablefmt: table to NViT LUT: %d of %d grid points have neither a block row nor attn (+ mlp) rows, e.g. %s",
-			nMissing, g.Size(), strings.Join(missing, "; "))
-	}
-	return l, nil
 }
