@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/nvitprof/nvitprof/arch"
+	"github.com/nvitprof/nvitprof/reports"
 	"github.com/urfave/cli/v2"
 )
 
@@ -64,27 +65,14 @@ func writeArchText(w io.Writer, s arch.Spec) error {
 	}
 	fmt.Fprintf(w, "%s: EMB %d, %d blocks, %d tokens (%d² image, %d² patches, %d extra), %d classes\n",
 		name, s.EMB, s.Depth(), s.Tokens(), s.Image, s.Patch, s.ExtraTokens, s.Classes)
-	fmt.Fprintf(w, "params %s (%d), MACs %s per image (%d)\n\n", humanCount(c.Params), c.Params, humanCount(c.MACs), c.MACs)
+	fmt.Fprintf(w, "params %s (%d), MACs %s per image (%d)\n\n", reports.FormatCount(c.Params), c.Params, reports.FormatCount(c.MACs), c.MACs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "block\theads\tQK\tV\tMLP\tparams\tMACs\t")
 	for i, b := range s.Blocks {
 		bc := s.BlockCounts(i)
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", i, b.Heads, b.QK, b.V, b.MLP, humanCount(bc.Params), humanCount(bc.MACs))
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", i, b.Heads, b.QK, b.V, b.MLP, reports.FormatCount(bc.Params), reports.FormatCount(bc.MACs))
 	}
 	rc := s.RestCounts()
-	fmt.Fprintf(tw, "rest\t\t\t\t\t%s\t%s\t\n", humanCount(rc.Params), humanCount(rc.MACs))
+	fmt.Fprintf(tw, "rest\t\t\t\t\t%s\t%s\t\n", reports.FormatCount(rc.Params), reports.FormatCount(rc.MACs))
 	return tw.Flush()
-}
-
-// humanCount prints 5717416 as 5.72M.
-func humanCount(n int64) string {
-	switch {
-	case n >= 1e9:
-		return fmt.Sprintf("%.2fG", float64(n)/1e9)
-	case n >= 1e6:
-		return fmt.Sprintf("%.2fM", float64(n)/1e6)
-	case n >= 1e3:
-		return fmt.Sprintf("%.1fk", float64(n)/1e3)
-	}
-	return fmt.Sprint(n)
 }

@@ -53,25 +53,7 @@ func inferInputs(t *testing.T, dir string) {
 	s := arch.Spec{Image: 8, Patch: 4, Channels: 1, Classes: 2, ExtraTokens: 1, EMB: 8,
 		Blocks: arch.Uniform(2, arch.Block{Heads: 2, QK: 4, V: 4, MLP: 8})}
 	w := exactWeights(t, s)
-	if err := pruner.SaveTimm(filepath.Join(dir, "m.safetensors"), w); err != nil {
-		t.Fatal(err)
-	}
-	ts, err := pruner.ToTimm(w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pruner.SaveSafetensors(filepath.Join(dir, "bare.safetensors"), &pruner.TensorFile{Tensors: ts}); err != nil {
-		t.Fatal(err)
-	}
-	wider := s.Clone()
-	wider.Blocks[1].MLP = 16
-	a, err := arch.MarshalFile(wider)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "wider.json"), a, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeTinyModel(t, dir, s, w)
 	d := s.Clone()
 	d.Channels, d.ExtraTokens, d.Classes = 3, 2, 10
 	d.Blocks = []arch.Block{{Heads: 2, QK: 16, V: 4, MLP: 0}, {Heads: 1, QK: 64, V: 8, MLP: 12}}

@@ -219,6 +219,22 @@ func tinyInputs(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	writeTinyModel(t, dir, s, w)
+	cpuTable(t, dir, "cpu.jsonl", []int{4, 8})
+	cpuTable(t, dir, "wide.jsonl", []int{256, 512})
+	if err := os.MkdirAll(filepath.Join(dir, "used"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "used", pruner.LogFile), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeTinyModel writes w (of spec s) into dir as m.safetensors (with its
+// architecture recorded) and bare.safetensors (without), and an
+// architecture file of other widths, wider.json.
+func writeTinyModel(t *testing.T, dir string, s arch.Spec, w *pruner.Weights) {
+	t.Helper()
 	if err := pruner.SaveTimm(filepath.Join(dir, "m.safetensors"), w); err != nil {
 		t.Fatal(err)
 	}
@@ -236,14 +252,6 @@ func tinyInputs(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "wider.json"), a, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cpuTable(t, dir, "cpu.jsonl", []int{4, 8})
-	cpuTable(t, dir, "wide.jsonl", []int{256, 512})
-	if err := os.MkdirAll(filepath.Join(dir, "used"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "used", pruner.LogFile), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
