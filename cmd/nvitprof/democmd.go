@@ -35,7 +35,7 @@ func demoCmd() *cli.Command {
      redistribution rule fitted to it (rule.json; use with generate --rule); pareto.png: the
      dense and pruned models beside a family generated from that rule.
 summary.json and summary.md hold the numbers. Each stage is kept on disk: rerunning with
-the same --out continues where it stopped. About ten minutes on two cores.`,
+the same --out continues where it stopped. About a quarter of an hour on two cores.`,
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Value: "demo", Usage: "output `DIR`"},
 				&cli.Float64Flag{Name: "target", Value: 0.5, Usage: "predicted latency to reach, as a fraction of the dense model's"},

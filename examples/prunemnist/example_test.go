@@ -8,7 +8,7 @@ import (
 	"github.com/nvitprof/nvitprof/examples/prunemnist"
 )
 
-// The whole demo from Go: about ten minutes on two cores, so this example is
+// The whole demo from Go: about a quarter of an hour on two cores, so this example is
 // compiled but not run by go test.
 func ExampleRun() {
 	threads := 1
