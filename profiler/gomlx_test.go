@@ -51,9 +51,12 @@ func TestSweepMeasuresEveryKindOnCPU(t *testing.T) {
 	for _, r := range table.Rows {
 		kinds[r.Kind]++
 		want, _ := h.WithCounts(r)
-		// Floors are re-measured while a tiny unit's gap stays wide: 3 per round.
-		if r.Samples < 3 || r.Samples%3 != 0 || r.MACs != want.MACs || r.MACs <= 0 {
-			t.Errorf("%s: samples %d, MACs %d (want rounds of 3 samples, %d MACs)", r.Key(), r.Samples, r.MACs, want.MACs)
+		// Floors are re-measured while a tiny unit's gap stays wide, each
+		// round up to 3 samples at full speed (SpeedGate) or, when the
+		// machine never ran at full speed, every sample it took.
+		most := 3 * GateTries * (1 + DefaultTiming.Retries)
+		if r.Samples < 1 || r.Samples > most || r.MACs != want.MACs || r.MACs <= 0 {
+			t.Errorf("%s: samples %d, MACs %d (want 1 to %d samples, %d MACs)", r.Key(), r.Samples, r.MACs, most, want.MACs)
 		}
 		depths := [2]int{1, 2}
 		if r.Kind == tablefmt.KindRest {
