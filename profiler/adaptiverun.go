@@ -37,9 +37,9 @@ func (p *Plan) runAdaptive(ctx context.Context, out string, h tablefmt.Header, m
 		ar: &AdaptiveResult{Grid: s.grid, Holdout: len(s.holdout), TargetPct: s.opts.AccuracyPct, Share: s.opts.Share}}
 	r.res.Adaptive = r.ar
 	start := time.Now()
+	var t tablefmt.Table
 	for round := 1; ; round++ {
-		t, err := r.measure(ctx, round)
-		if err != nil {
+		if t, err = r.measure(ctx, round); err != nil {
 			return r.res, err
 		}
 		next, stop, err := s.round(round, t, keysOf(t), r.excluded, len(ms), time.Since(start), r.ar)
@@ -53,6 +53,15 @@ func (p *Plan) runAdaptive(ctx context.Context, out string, h tablefmt.Header, m
 			break
 		}
 		r.chosen = append(r.chosen, next...)
+	}
+	// Measuring disagreeing configurations again once, after the last round,
+	// rather than in every round.
+	if h.Method.Passes > 1 && r.res.SpreadN > 0 {
+		a, err := agree(ctx, out, t, r.measurers, remeasureBudget(r.res.Passes, opts), opts)
+		r.res.Agreement = a
+		if err != nil && ctx.Err() == nil {
+			return r.res, err
+		}
 	}
 	if r.failed != nil {
 		return r.res, r.failed
@@ -78,6 +87,7 @@ type adaptiveRun struct {
 func (r *adaptiveRun) measure(ctx context.Context, round int) (tablefmt.Table, error) {
 	opts := r.opts
 	opts.Resume = r.opts.Resume || round > 1
+	opts.Remeasure = new(time.Duration(0)) // once, after the last round (runAdaptive)
 	opts.Progress = roundProgress(r.opts.Progress, round)
 	rr, err := SweepTable(ctx, r.out, r.header, r.chosen, r.measurers, opts)
 	r.res.Header, r.res.Passes = rr.Header, append(r.res.Passes, rr.Passes...)
