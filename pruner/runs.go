@@ -288,3 +288,22 @@ func runsIn(folder string) ([]string, error) {
 	}
 	return dirs, nil
 }
+
+// ReadPrunedRun reads a finished pruning run in dir: its pruned
+// architecture (PrunedArch), named after the directory, and its record
+// (ReadRun). A directory without RunFile is not a run.
+func ReadPrunedRun(dir string) (arch.Spec, RunSummary, error) {
+	if _, err := os.Stat(filepath.Join(dir, RunFile)); err != nil {
+		return arch.Spec{}, RunSummary{}, fmt.Errorf("%s is a directory but not a pruning run (no %s)", dir, RunFile)
+	}
+	run, err := ReadRun(dir)
+	if err != nil {
+		return arch.Spec{}, run, err
+	}
+	s, err := arch.ReadFile(filepath.Join(dir, PrunedArch))
+	if err != nil {
+		return arch.Spec{}, run, err
+	}
+	s.Name = filepath.Base(filepath.Clean(dir))
+	return s, run, nil
+}

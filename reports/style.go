@@ -149,3 +149,16 @@ func newCanvas(f Format, w, h vg.Length, dpi int) (vg.CanvasWriterTo, error) {
 	}
 	return nil, fmt.Errorf("reports: unknown figure format %q (want png, svg or pdf)", f)
 }
+
+// ParseFormats reads a comma-separated list of formats ("png,svg,pdf").
+func ParseFormats(s string) ([]Format, error) {
+	var out []Format
+	for _, f := range strings.Split(s, ",") {
+		ff, err := ParseFormat(strings.TrimSpace(f))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ff)
+	}
+	return out, nil
+}

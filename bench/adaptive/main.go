@@ -27,6 +27,8 @@ import (
 	"log"
 	"os"
 	"strings"
+
+	"github.com/nvitprof/nvitprof/internal/atomicfile"
 )
 
 func main() {
@@ -63,16 +65,13 @@ func main() {
 			}
 		}
 	}
-	var w io.Writer = os.Stdout
+	write := func(w io.Writer) error { return writeMarkdown(w, results, os.Args[1:]) }
 	if *mdPath != "" {
-		f, err := os.Create(*mdPath)
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer f.Close()
-		w = f
+		err = atomicfile.WriteFile(*mdPath, write)
+	} else {
+		err = write(os.Stdout)
 	}
-	if err := writeMarkdown(w, results, os.Args[1:]); err != nil {
+	if err != nil {
 		log.Fatal(err)
 	}
 }

@@ -3,10 +3,11 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"io"
 	"math"
-	"os"
 	"strconv"
 
+	"github.com/nvitprof/nvitprof/internal/atomicfile"
 	"github.com/nvitprof/nvitprof/reports"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -75,15 +76,10 @@ func savePNG(path string, p *plot.Plot, legend plot.Legend) error {
 	p.Draw(draw.Crop(dc, 0, -side, 0, 0))
 	legend.Left, legend.Top, legend.Padding = true, true, vg.Points(3)
 	legend.Draw(draw.Crop(dc, w-side+6, 0, 0, -h/4))
-	f, err := os.Create(path)
-	if err != nil {
+	return atomicfile.WriteFile(path, func(w io.Writer) error {
+		_, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(w)
 		return err
-	}
-	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(f); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	})
 }
 
 // ticks125 labels a logarithmic axis at 1, 2 and 5 times powers of ten, so

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -103,12 +102,9 @@ func ruleFromFlags(c *cli.Context, g arch.Geometry, depth int) (arch.Rule, error
 	r := arch.Rule{Depth: depth}
 	fromFile := c.String("rule") != ""
 	if fromFile {
-		data, err := os.ReadFile(c.String("rule"))
-		if err != nil {
+		var err error
+		if r, err = arch.ReadRuleFile(c.String("rule")); err != nil {
 			return arch.Rule{}, fmt.Errorf("--rule: %w", err)
-		}
-		if r, err = arch.ParseRule(data); err != nil {
-			return arch.Rule{}, fmt.Errorf("--rule %s: %w", c.String("rule"), err)
 		}
 		r.EMB = 0
 	}
@@ -208,7 +204,7 @@ func loadCost(c *cli.Context) (costSource, error) {
 // reports.Reference of the table's header and models.
 func defaultRef(c *cli.Context, cs costSource) (arch.Spec, error) {
 	if name := c.String("ref"); name != "" {
-		return loadRef(name)
+		return loadArch("ref", name)
 	}
 	ref, err := reports.Reference(cs.Model.Header(), cs.models())
 	if errors.Is(err, reports.ErrNoGeometry) {

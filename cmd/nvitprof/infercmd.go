@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
-	"github.com/nvitprof/nvitprof/profiler"
 	"github.com/nvitprof/nvitprof/pruner"
 	"github.com/urfave/cli/v2"
 )
@@ -40,6 +38,7 @@ Examples:
   nvitprof infer --weights deit_tiny.safetensors --heads 3 --logits logits.json
   nvitprof infer --weights pruned.safetensors --format nvit --arch dim.json --data folder:val`,
 		Flags: []cli.Flag{
+			forceFlag(),
 			&cli.StringFlag{Name: "weights", Aliases: []string{"w"}, Category: in, Usage: "weights `FILE` (safetensors)"},
 			&cli.StringFlag{Name: "arch", Aliases: []string{"a"}, Category: in, Usage: "architecture `FILE` (NViT dim JSON, optional geometry); default: recorded in the weights, or read off the tensors"},
 			&cli.StringFlag{Name: "format", Category: in, Value: "auto", Usage: "the weights' naming: timm, nvit (NViT's pruned class) or auto (nvit when the file has attn.qkv.Q tensors)"},
@@ -86,6 +85,9 @@ func runInfer(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := checkOverwrite(c, "logits", c.String("logits")); err != nil {
+		return err
+	}
 	l, err := pruner.Load(c.String("weights"), opt)
 	if errors.Is(err, pruner.ErrNoArch) {
 		return fmt.Errorf("%w: give --heads N (or --arch FILE)", err)
@@ -102,7 +104,7 @@ func runInfer(c *cli.Context) error {
 			test = test.Head(n)
 		}
 	}
-	dev, err := profiler.OpenDevice(c.String("device"), profiler.DeviceOptions{Plugin: c.String("plugin")})
+	dev, err := openTrainDevice(c)
 	if err != nil {
 		return err
 	}
@@ -112,7 +114,7 @@ func runInfer(c *cli.Context) error {
 		return err
 	}
 	if path := c.String("logits"); path != "" {
-		if err := writeInferJSON(c.App.Writer, path, c.String("weights"), l, inf); err != nil || path == "-" {
+		if err := writeInferJSON(c, path, c.String("weights"), l, inf); err != nil || path == "-" {
 			return err
 		}
 	}
@@ -166,7 +168,7 @@ type inferJSON struct {
 }
 
 // writeInferJSON writes inf as JSON to path, or to stdout for "-".
-func writeInferJSON(stdout io.Writer, path, weights string, l *pruner.Loaded, inf pruner.Inference) error {
+func writeInferJSON(c *cli.Context, path, weights string, l *pruner.Loaded, inf pruner.Inference) error {
 	a, err := arch.MarshalFile(l.Weights.Spec)
 	if err != nil {
 		return err
@@ -182,11 +184,8 @@ func writeInferJSON(stdout io.Writer, path, weights string, l *pruner.Loaded, in
 	}
 	data = append(data, '\n')
 	if path == "-" {
-		_, err = stdout.Write(data)
+		_, err = c.App.Writer.Write(data)
 		return err
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("write logits: %w", err)
-	}
-	return nil
+	return writeOutput(c, "logits", path, writeBytes(data))
 }

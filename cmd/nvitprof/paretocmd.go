@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,16 +143,13 @@ func archFileLoader(dir string) func(string) (arch.Spec, error) {
 		if _, err := os.Stat(path); err != nil && dir != "" && !filepath.IsAbs(name) {
 			path = filepath.Join(dir, name)
 		}
-		data, err := os.ReadFile(path)
-		if errors.Is(err, os.ErrNotExist) {
-			return arch.Spec{}, err
-		}
-		if err != nil {
+		s, err := arch.ReadFile(path)
+		var pe *fs.PathError
+		if errors.As(err, &pe) && !errors.Is(err, os.ErrNotExist) {
 			return arch.Spec{}, fmt.Errorf("read %s: %w", name, err)
 		}
-		s, err := arch.ParseFile(data)
 		if err != nil {
-			return arch.Spec{}, fmt.Errorf("%s: %w", path, err)
+			return arch.Spec{}, err
 		}
 		if s.Name == "" {
 			s.Name = strings.TrimSuffix(filepath.Base(name), filepath.Ext(name))

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/nvitprof/nvitprof/arch"
 	"github.com/nvitprof/nvitprof/costmodel"
 	"github.com/urfave/cli/v2"
@@ -37,7 +34,7 @@ func predictAction(c *cli.Context) error {
 	}
 	var ref *arch.Spec
 	if name := c.String("ref"); name != "" {
-		r, err := loadRef(name)
+		r, err := loadArch("ref", name)
 		if err != nil {
 			return err
 		}
@@ -80,24 +77,4 @@ func loadModel(c *cli.Context) (*costmodel.Model, error) {
 		return fitTable(lt, kind)
 	}
 	return nil, usagef("choose a cost model with --table FILE or --model FILE")
-}
-
-// loadRef reads a reference architecture: a preset name, else a file.
-func loadRef(name string) (arch.Spec, error) {
-	if s, err := arch.Preset(name); err == nil {
-		return s, nil
-	}
-	data, err := os.ReadFile(name)
-	if os.IsNotExist(err) {
-		_, perr := arch.Preset(name)
-		return arch.Spec{}, usagef("--ref: %v, and no file of that name", perr)
-	}
-	if err != nil {
-		return arch.Spec{}, fmt.Errorf("read --ref: %w", err)
-	}
-	s, err := arch.ParseFile(data)
-	if err != nil {
-		return arch.Spec{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return s, nil
 }

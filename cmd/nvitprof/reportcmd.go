@@ -77,12 +77,9 @@ func reportInput(c *cli.Context) (reports.ReportInput, error) {
 	if err := checkOverwrite(c, "out", filepath.Join(c.String("out"), "index.md")); err != nil {
 		return in, err
 	}
-	for _, f := range strings.Split(c.String("formats"), ",") {
-		ff, err := reports.ParseFormat(strings.TrimSpace(f))
-		if err != nil {
-			return in, usageError{err}
-		}
-		in.Formats = append(in.Formats, ff)
+	var err error
+	if in.Formats, err = reports.ParseFormats(c.String("formats")); err != nil {
+		return in, usageError{err}
 	}
 	if _, err := parseBudgets(c.String("budget")); err != nil {
 		return in, err

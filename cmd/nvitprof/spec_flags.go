@@ -1,8 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"strings"
 
 	"github.com/nvitprof/nvitprof/arch"
@@ -30,15 +31,29 @@ func loadSpec(c *cli.Context) (arch.Spec, error) {
 		}
 		return s, nil
 	case file != "":
-		data, err := os.ReadFile(file)
-		if err != nil {
+		s, err := arch.ReadFile(file)
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) {
 			return arch.Spec{}, fmt.Errorf("read arch: %w", err)
 		}
-		s, err := arch.ParseFile(data)
-		if err != nil {
-			return arch.Spec{}, fmt.Errorf("%s: %w", file, err)
-		}
-		return s, nil
+		return s, err
 	}
 	return arch.Spec{}, usagef("choose an architecture with --preset NAME or --arch FILE.json")
+}
+
+// loadArch reads the architecture a flag names: a preset, else an NViT dim
+// file. Neither is a usage error naming the flag.
+func loadArch(flag, name string) (arch.Spec, error) {
+	if s, err := arch.Preset(name); err == nil {
+		return s, nil
+	}
+	s, err := arch.ReadFile(name)
+	if errors.Is(err, fs.ErrNotExist) {
+		_, perr := arch.Preset(name)
+		return arch.Spec{}, usagef("--%s: %v, and no file of that name", flag, perr)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return arch.Spec{}, fmt.Errorf("read --%s: %w", flag, err)
+	}
+	return s, err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -68,7 +67,7 @@ func trendsAction(c *cli.Context) error {
 		return usagef("--segments %d: want 1 or more (0 chooses)", opt.Segments)
 	}
 	if p := c.String("template"); p != "" {
-		if opt.Template, err = readRuleFile(p); err != nil {
+		if opt.Template, err = arch.ReadRuleFile(p); err != nil {
 			return err
 		}
 	}
@@ -77,7 +76,7 @@ func trendsAction(c *cli.Context) error {
 		return err
 	}
 	if name := c.String("dense"); name != "" {
-		d, err := loadDense(name)
+		d, err := loadArch("dense", name)
 		if err != nil {
 			return err
 		}
@@ -108,52 +107,6 @@ func trendsAction(c *cli.Context) error {
 	return printFit(c.App.Writer, tr, fit, c.String("out"))
 }
 
-// parseFormats reads a comma-separated list of figure formats.
-func parseFormats(s string) ([]reports.Format, error) {
-	var out []reports.Format
-	for _, f := range strings.Split(s, ",") {
-		ff, err := reports.ParseFormat(strings.TrimSpace(f))
-		if err != nil {
-			return nil, usageError{err}
-		}
-		out = append(out, ff)
-	}
-	return out, nil
-}
-
-// readRuleFile reads a rule file.
-func readRuleFile(path string) (arch.Rule, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return arch.Rule{}, err
-	}
-	r, err := arch.ParseRule(data)
-	if err != nil {
-		return arch.Rule{}, fmt.Errorf("%s: %w", path, err)
-	}
-	return r, nil
-}
-
-// loadDense reads --dense: a preset name or an architecture file.
-func loadDense(name string) (arch.Spec, error) {
-	if s, err := arch.Preset(name); err == nil {
-		return s, nil
-	}
-	data, err := os.ReadFile(name)
-	if errors.Is(err, os.ErrNotExist) {
-		_, perr := arch.Preset(name)
-		return arch.Spec{}, usagef("--dense: %v, and no file of that name", perr)
-	}
-	if err != nil {
-		return arch.Spec{}, err
-	}
-	s, err := arch.ParseFile(data)
-	if err != nil {
-		return arch.Spec{}, fmt.Errorf("%s: %w", name, err)
-	}
-	return s, nil
-}
-
 // readTrendsInput reads every argument: a pruning run directory (its
 // pruned architecture; its dense model) or an architecture file.
 func readTrendsInput(args []string) (trendsInput, error) {
@@ -173,7 +126,7 @@ func readTrendsInput(args []string) (trendsInput, error) {
 			in.models = append(in.models, s)
 			continue
 		}
-		s, run, err := readPrunedRun(a)
+		s, run, err := pruner.ReadPrunedRun(a)
 		if err != nil {
 			return in, err
 		}
@@ -200,36 +153,14 @@ func readTrendsInput(args []string) (trendsInput, error) {
 // readArchFile reads an architecture (dim) file, named after the file
 // when it names nothing.
 func readArchFile(path string) (arch.Spec, error) {
-	data, err := os.ReadFile(path)
+	s, err := arch.ReadFile(path)
 	if err != nil {
 		return arch.Spec{}, err
-	}
-	s, err := arch.ParseFile(data)
-	if err != nil {
-		return arch.Spec{}, fmt.Errorf("%s: %w", path, err)
 	}
 	if s.Name == "" {
 		s.Name = strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	}
 	return s, nil
-}
-
-// readPrunedRun reads a finished pruning run: its pruned architecture,
-// named after the directory, and its record.
-func readPrunedRun(dir string) (arch.Spec, pruner.RunSummary, error) {
-	if _, err := os.Stat(filepath.Join(dir, pruner.RunFile)); err != nil {
-		return arch.Spec{}, pruner.RunSummary{}, fmt.Errorf("%s is a directory but not a pruning run (no %s)", dir, pruner.RunFile)
-	}
-	run, err := pruner.ReadRun(dir)
-	if err != nil {
-		return arch.Spec{}, run, err
-	}
-	s, err := readArchFile(filepath.Join(dir, pruner.PrunedArch))
-	if err != nil {
-		return arch.Spec{}, run, err
-	}
-	s.Name = filepath.Base(filepath.Clean(dir))
-	return s, run, nil
 }
 
 func modelNames(models []arch.Spec) string {
@@ -246,9 +177,9 @@ func trendsOutput(c *cli.Context) ([]reports.Format, error) {
 	if c.String("out") == "" {
 		return nil, usagef("--out DIR is required: where the figure, trends.csv and rule.json go")
 	}
-	formats, err := parseFormats(c.String("formats"))
+	formats, err := reports.ParseFormats(c.String("formats"))
 	if err != nil {
-		return nil, err
+		return nil, usageError{err}
 	}
 	return formats, checkOverwrite(c, "out", trendsFiles(c.String("out"), formats)...)
 }
