@@ -101,7 +101,6 @@ func (d *demo) writePareto(fam []arch.Variant) error {
 	}
 	fig := reports.ParetoFigure{Points: pts, Metric: reports.MetricParams,
 		LatencyLabel: fmt.Sprintf("Latency (ms, batch %d)", d.opt.Batch),
-		Note:         "dense and pruned: measured; fitted rule's family: predicted",
 		Caption:      reports.DeviceCaption(d.model.Header())}
 	opt := reports.Options{Title: "Pruned MNIST ViTs and the family of the rule fitted to them"}
 	return atomicfile.WriteFile(filepath.Join(d.opt.Out, "pareto.png"), func(w io.Writer) error {
